@@ -1,0 +1,112 @@
+"""Input hygiene shared by every entity: known properties, empty strings, money, dates, refs.
+
+Real: QBO rejects unknown top-level properties (2010), tolerates what python-quickbooks sends
+(empty strings for absent values, integer SyncTokens), and keeps money at two decimals.
+Faked: the 20xx code chosen for a bad number or date is our best reading (UNCERTAIN upstream).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from qb_pipeline.emulator import exceptions as exc
+
+# Properties the server computes or owns: accepted on input (clients echo them) but ignored.
+READ_ONLY = frozenset(
+    {"domain", "sparse", "MetaData", "status", "FullyQualifiedName", "Level", "Balance",
+     "BalanceWithJobs", "HomeBalance", "CurrentBalance", "CurrentBalanceWithSubAccounts",
+     "LineEx", "PurchaseEx"}
+)
+
+
+@cache
+def known_fields(entity: str) -> frozenset[str]:
+    data = json.loads(resources.files("qb_pipeline.emulator").joinpath("data/fields.json").read_text())
+    return frozenset(data.get(entity, ()))
+
+
+def check_known(entity: str, payload: dict[str, Any]) -> None:
+    """Fault 2010 for a top-level property the entity does not have."""
+    known = known_fields(entity)
+    for key in payload:
+        if key not in known:
+            raise exc.UnknownProperty(entity, key)
+
+
+def clean(value: Any) -> Any:
+    """Drop empty strings and nulls recursively: python-quickbooks sends "" for absent values."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if v is not None and v != ""}
+    if isinstance(value, list):
+        return [clean(v) for v in value if v is not None]
+    return value
+
+
+def money(value: Any, element: str) -> float:
+    """A monetary amount rounded to cents; strings of digits are accepted as QBO does."""
+    if isinstance(value, bool):
+        raise exc.InvalidValue("2090", "Invalid Number", f"Invalid Number : {value}", element)
+    try:
+        return round(float(value), 2)
+    except (TypeError, ValueError):
+        raise exc.InvalidValue(
+            "2090", "Invalid Number", f"Invalid Number : {value} for {element}", element
+        ) from None
+
+
+def number(value: Any, element: str) -> float:
+    if isinstance(value, bool):
+        raise exc.InvalidValue("2090", "Invalid Number", f"Invalid Number : {value}", element)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise exc.InvalidValue(
+            "2090", "Invalid Number", f"Invalid Number : {value} for {element}", element
+        ) from None
+
+
+def qbo_date(value: Any, element: str) -> date:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise exc.InvalidValue(
+            "2060", "Invalid Date", f"Invalid Date : {value} for {element}", element
+        ) from None
+
+
+def ref_id(payload: dict[str, Any], field: str) -> str | None:
+    ref = payload.get(field)
+    if ref is None:
+        return None
+    if not isinstance(ref, dict) or "value" not in ref:
+        raise exc.InvalidValue(
+            "2500", "Invalid Reference Id", f"Invalid Reference Id : {field} has no value", field
+        )
+    return str(ref["value"])
+
+
+def sync_token(value: Any) -> str:
+    """SyncTokens arrive as "3" or 3 (python-quickbooks sends an integer on create)."""
+    try:
+        return str(int(str(value)))
+    except ValueError:
+        raise exc.InvalidValue(
+            "2030", "Invalid ID", f"SyncToken should be a valid number. Supplied value:{value}",
+            "SyncToken",
+        ) from None
+
+
+def valid_id(value: Any) -> str:
+    text = str(value)
+    if not text.isdigit():
+        raise exc.InvalidId(text)
+    return str(int(text))
+
+
+def fmt_money(value: float) -> float:
+    """JSON numbers for money: round to cents (json prints 300.0; QBO prints 300.00)."""
+    return round(value + 0.0, 2)
