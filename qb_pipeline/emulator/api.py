@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.batch import run_batch
 from qb_pipeline.emulator.cdc import run_cdc
-from qb_pipeline.emulator.clock import envelope_time
+from qb_pipeline.emulator.clock import envelope_time, meta_time
 from qb_pipeline.emulator.entities import BY_PATH, ENTITY_TYPES, Kind, entity_type
 from qb_pipeline.emulator.fields import valid_id
 from qb_pipeline.emulator.pdf import render_invoice_pdf
@@ -188,7 +188,7 @@ def _report(emulator: Emulator, books: Books, name: str, params: dict[str, str])
         report = build_report(
             name, books.objects, params, today=books.today(),
             company_name=info["CompanyName"], home_currency=books.home_currency,
-            now_text=envelope_time(emulator.clock.now())[:19] + envelope_time(emulator.clock.now())[23:],
+            now_text=meta_time(emulator.clock.now()),
         )
     return ApiResponse(200, json.dumps(report, separators=(",", ":")).encode())
 

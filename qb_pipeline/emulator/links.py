@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.fields import ref_id
+from qb_pipeline.emulator.ledger import POSTING_RULES
+from qb_pipeline.emulator.ledger_accounts import ChartOfAccounts
 
 if TYPE_CHECKING:
     from qb_pipeline.emulator.books import Books
@@ -90,6 +92,7 @@ def _estimate_ids(obj: dict) -> set[str]:
 def apply(books: Books, entity: str, obj: dict, sign: int) -> None:
     """Add (+1) or remove (-1) the object's effects on other objects."""
     _party_balance(books, entity, obj, sign)
+    _account_balances(books, entity, obj, sign)
     if entity in ("Payment", "BillPayment"):
         link_type = entity if entity == "Payment" else _bill_payment_link_type(obj)
         for txn_type, txn_id, amount in line_links(obj):
@@ -155,3 +158,25 @@ def _adjust_party(books: Books, party: str, obj: dict, delta: float) -> None:
         record["BalanceWithJobs"] = round(float(record.get("BalanceWithJobs", 0)) + delta, 2)
         books.touch(party, record["Id"], bump=False)
         record = books.objects["Customer"].get(ref_id(record, "ParentRef") or "")
+
+
+BALANCE_SHEET = ("Asset", "Liability", "Equity")
+
+
+def _account_balances(books: Books, entity: str, obj: dict, sign: int) -> None:
+    """Balance-sheet accounts' CurrentBalance follows the transaction's postings."""
+    rule = POSTING_RULES.get(entity)
+    if rule is None:
+        return
+    accounts = books.objects["Account"]
+    poster = rule(obj, ChartOfAccounts(accounts), books.objects["Item"])
+    for posting in poster.postings():
+        account = accounts.get(posting.account_id)
+        if account is None or account.get("Classification") not in BALANCE_SHEET:
+            continue
+        net = float(posting.debit - posting.credit)
+        delta = net if account["Classification"] == "Asset" else -net
+        balance = round(float(account.get("CurrentBalance", 0)) + sign * delta, 2)
+        account["CurrentBalance"] = balance
+        account["CurrentBalanceWithSubAccounts"] = balance
+        books.touch("Account", account["Id"], bump=False)

@@ -42,6 +42,7 @@ from qb_pipeline.emulator.query_values import (
     looks_like_datetime,
     make_getter,
     number_of,
+    stamp_sort_keys,
     utc_naive,
 )
 
@@ -131,13 +132,25 @@ def _name_getter(name_field: str | None) -> Getter:
 
 
 def _ordered(rows: list[dict], specs: list[SortSpec]) -> list[dict]:
-    """Stable sorts from the last term to the first, over rows pre-sorted by numeric Id."""
-    ids = [_id_key(row) for row in rows]
-    order = sorted(range(len(rows)), key=ids.__getitem__)
-    for getter, descending, id_like in reversed(specs):
-        keys = sort_keys([getter(row) for row in rows], descending, id_like)
-        order.sort(key=keys.__getitem__, reverse=descending)
+    """Sort by the terms, ties by numeric Id; rows are touched as few times as possible
+    (at 100k rows every pass over them costs tens of milliseconds in cache misses)."""
+    keys = [sort_keys([get(row) for row in rows], desc, id_like) for get, desc, id_like in specs]
+    if len(specs) == 1 and len(set(keys[0])) == len(rows):  # no ties: one keyed sort
+        following = iter(keys[0]).__next__
+        ordered = list(rows)
+        ordered.sort(key=lambda _row: following(), reverse=specs[0][1])
+        return ordered
+    order = sorted(range(len(rows)), key=_id_keys(rows).__getitem__)
+    for term_keys, (_get, descending, _id_like) in reversed(list(zip(keys, specs, strict=True))):
+        order.sort(key=term_keys.__getitem__, reverse=descending)
     return [rows[index] for index in order]
+
+
+def _id_keys(rows: list[dict]) -> list[int]:
+    try:
+        return [int(row["Id"]) for row in rows]
+    except (KeyError, ValueError, TypeError):
+        return [_id_key(row) for row in rows]
 
 
 def _id_key(row: dict) -> int:
@@ -161,13 +174,12 @@ def sort_keys(values: list[Any], descending: bool, id_like: bool) -> list[Any]:
 
 
 def _text_keys(values: list[str], id_like: bool) -> list[Any] | None:
-    if all(looks_like_datetime(value) for value in values):
-        instants = [utc_naive(value) for value in values]
-        return None if None in instants else instants
+    """Keys for a column of text, or None when it mixes datetimes with other text.
+    A column is judged by its first value: QBO fields hold one kind of text."""
+    if looks_like_datetime(values[0]):
+        return stamp_sort_keys(values)
     if id_like and all(value.isascii() and value.isdigit() for value in values):
         return [int(value) if len(value) < 4000 else _NO_ID for value in values]
-    if any(looks_like_datetime(value) for value in values):
-        return None
     return values
 
 

@@ -11,7 +11,7 @@ import copy
 import re
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -31,9 +31,9 @@ def ref(value: str) -> dict[str, str]:
     return {"value": value}
 
 
-def account(
-    aid: str, name: str, acc_type: str, classification: str, sub: str = "", parent: str = ""
-) -> dict:
+def account(aid: str, name: str, kind: tuple[str, str], sub: str = "", parent: str = "") -> dict:
+    """An Account row; ``kind`` is (AccountType, Classification)."""
+    acc_type, classification = kind
     row = {
         "Id": aid,
         "Name": name,
@@ -72,73 +72,72 @@ def expense(account_id: str, amount: float) -> dict:
 
 
 def invoice(
-    iid: str,
-    customer: str,
-    when: str,
-    due: str,
-    lines: list,
-    total: float,
-    balance: float,
-    **extra: Any,
+    iid: str, customer: str, dates: tuple[str, str], lines: list, amounts: tuple, **extra: Any
 ) -> dict:
+    """An Invoice; ``dates`` is (TxnDate, DueDate), ``amounts`` (TotalAmt, Balance)."""
     return {
         "Id": iid,
         "DocNumber": f"10{iid}",
         "CustomerRef": ref(customer),
-        "TxnDate": when,
-        "DueDate": due,
+        "TxnDate": dates[0],
+        "DueDate": dates[1],
         "Line": lines,
-        "TotalAmt": total,
-        "Balance": balance,
+        "TotalAmt": amounts[0],
+        "Balance": amounts[1],
         **extra,
     }
 
 
-def bill(
-    bid: str, vendor: str, when: str, due: str, lines: list, total: float, balance: float
-) -> dict:
+def bill(vendor_bill: tuple[str, str], dates: tuple[str, str], lines: list, amounts: tuple) -> dict:
+    """A Bill; ``vendor_bill`` is (Id, vendor Id)."""
     return {
-        "Id": bid,
-        "VendorRef": ref(vendor),
-        "TxnDate": when,
-        "DueDate": due,
+        "Id": vendor_bill[0],
+        "VendorRef": ref(vendor_bill[1]),
+        "TxnDate": dates[0],
+        "DueDate": dates[1],
         "Line": lines,
-        "TotalAmt": total,
-        "Balance": balance,
+        "TotalAmt": amounts[0],
+        "Balance": amounts[1],
     }
 
 
-def make_books() -> dict[str, dict[str, dict]]:
-    """A small company: FY2023 profit 500, FY2024 to date a loss of 44.75."""
+def _accounts() -> list[dict]:
+    """A chart with a sub-account (Job Materials under Landscaping Services)."""
     accounts = [
-        account("1", "Checking", "Bank", "Asset", "Checking"),
-        account("2", "Savings", "Bank", "Asset", "Savings"),
+        account("1", "Checking", ("Bank", "Asset"), "Checking"),
+        account("2", "Savings", ("Bank", "Asset"), "Savings"),
         account(
-            "3", "Accounts Receivable (A/R)", "Accounts Receivable", "Asset", "AccountsReceivable"
+            "3", "Accounts Receivable (A/R)", ("Accounts Receivable", "Asset"), "AccountsReceivable"
         ),
-        account("4", "Undeposited Funds", "Other Current Asset", "Asset", "UndepositedFunds"),
-        account("5", "Accounts Payable (A/P)", "Accounts Payable", "Liability", "AccountsPayable"),
+        account("4", "Undeposited Funds", ("Other Current Asset", "Asset"), "UndepositedFunds"),
+        account(
+            "5", "Accounts Payable (A/P)", ("Accounts Payable", "Liability"), "AccountsPayable"
+        ),
         account(
             "6",
             "Board of Equalization Payable",
-            "Other Current Liability",
-            "Liability",
+            ("Other Current Liability", "Liability"),
             "GlobalTaxPayable",
         ),
-        account("7", "Design income", "Income", "Revenue", "ServiceFeeIncome"),
-        account("8", "Landscaping Services", "Income", "Revenue", "ServiceFeeIncome"),
-        account("9", "Job Materials", "Income", "Revenue", "ServiceFeeIncome", parent="8"),
-        account("10", "Rent or Lease", "Expense", "Expense", "RentOrLeaseOfBuildings"),
-        account("11", "Opening Balance Equity", "Equity", "Equity", "OpeningBalanceEquity"),
-        account("12", "Retained Earnings", "Equity", "Equity", "RetainedEarnings"),
-        account("13", "Discounts given", "Income", "Revenue", "DiscountsRefundsGiven"),
-        account("14", "Interest Earned", "Other Income", "Revenue", "InterestEarned"),
+        account("7", "Design income", ("Income", "Revenue"), "ServiceFeeIncome"),
+        account("8", "Landscaping Services", ("Income", "Revenue"), "ServiceFeeIncome"),
+        account("9", "Job Materials", ("Income", "Revenue"), "ServiceFeeIncome", parent="8"),
+        account("10", "Rent or Lease", ("Expense", "Expense"), "RentOrLeaseOfBuildings"),
+        account("11", "Opening Balance Equity", ("Equity", "Equity"), "OpeningBalanceEquity"),
+        account("12", "Retained Earnings", ("Equity", "Equity"), "RetainedEarnings"),
+        account("13", "Discounts given", ("Income", "Revenue"), "DiscountsRefundsGiven"),
+        account("14", "Interest Earned", ("Other Income", "Revenue"), "InterestEarned"),
         account(
-            "16", "Cost of Goods Sold", "Cost of Goods Sold", "Expense", "SuppliesMaterialsCogs"
+            "16", "Cost of Goods Sold", ("Cost of Goods Sold", "Expense"), "SuppliesMaterialsCogs"
         ),
-        account("17", "Inventory Asset", "Other Current Asset", "Asset", "Inventory"),
-        account("18", "Mastercard", "Credit Card", "Liability", "CreditCard"),
+        account("17", "Inventory Asset", ("Other Current Asset", "Asset"), "Inventory"),
+        account("18", "Mastercard", ("Credit Card", "Liability"), "CreditCard"),
     ]
+    return accounts
+
+
+def _items() -> list[dict]:
+    """Two services and an inventory item with a purchase cost."""
     items = [
         {"Id": "1", "Name": "Design", "Type": "Service", "IncomeAccountRef": ref("7")},
         {"Id": "2", "Name": "Gardening", "Type": "Service", "IncomeAccountRef": ref("9")},
@@ -152,6 +151,11 @@ def make_books() -> dict[str, dict[str, dict]]:
             "PurchaseCost": 10,
         },
     ]
+    return items
+
+
+def _invoices() -> list[dict]:
+    """FY2023 paid invoice; FY2024 partly paid, open, voided, EUR and overdue ones."""
     discount = {
         "Amount": 35.0,
         "DetailType": "DiscountLineDetail",
@@ -163,23 +167,20 @@ def make_books() -> dict[str, dict[str, dict]]:
     }
     subtotal = {"Amount": 350.0, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
     invoices = [
-        invoice("1", "2", "2023-12-01", "2023-12-31", [sale("1", 1, "500")], 500, 0),
+        invoice("1", "2", ("2023-12-01", "2023-12-31"), [sale("1", 1, "500")], (500, 0)),
         invoice(
             "2",
             "1",
-            "2024-03-01",
-            "2024-03-31",
+            ("2024-03-01", "2024-03-31"),
             [sale("1", 2, "100", "TAX"), sale("3", 3, "50", "TAX"), subtotal, discount],
-            343.0,
-            143.0,
+            (343.0, 143.0),
             TxnTaxDetail={"TotalTax": 28.0},
         ),
-        invoice("3", "2", "2024-05-01", "2024-05-31", [sale("2", 1, "1000")], 1000, 1000),
+        invoice("3", "2", ("2024-05-01", "2024-05-31"), [sale("2", 1, "1000")], (1000, 1000)),
         invoice(
             "4",
             "1",
-            "2024-05-10",
-            "2024-06-09",
+            ("2024-05-10", "2024-06-09"),
             [
                 {
                     "Amount": 0,
@@ -187,23 +188,25 @@ def make_books() -> dict[str, dict[str, dict]]:
                     "SalesItemLineDetail": {"ItemRef": ref("1"), "Qty": 0, "UnitPrice": 0},
                 }
             ],
-            0,
-            0,
+            (0, 0),
             PrivateNote="Voided",
         ),
         invoice(
             "5",
             "3",
-            "2024-06-20",
-            "2024-07-20",
+            ("2024-06-20", "2024-07-20"),
             [sale("1", 1, "100")],
-            100,
-            100,
+            (100, 100),
             CurrencyRef={"value": "EUR", "name": "Euro"},
             ExchangeRate=1.1,
         ),
-        invoice("6", "2", "2024-01-10", "2024-02-09", [sale("1", 1, "75.50")], 75.5, 75.5),
+        invoice("6", "2", ("2024-01-10", "2024-02-09"), [sale("1", 1, "75.50")], (75.5, 75.5)),
     ]
+    return invoices
+
+
+def _payments() -> list[dict]:
+    """One payment to Checking, one to Undeposited Funds."""
     payments = [
         {
             "Id": "1",
@@ -221,13 +224,16 @@ def make_books() -> dict[str, dict[str, dict]]:
             "Line": [{"Amount": 200, "LinkedTxn": [{"TxnId": "2", "TxnType": "Invoice"}]}],
         },
     ]
+    return payments
+
+
+def _bills() -> list[dict]:
+    """A paid bill, an open one with an inventory line, one paid after 2024-06-30."""
     bills = [
-        bill("1", "2", "2024-02-01", "2024-03-02", [expense("10", 1200)], 1200, 0),
+        bill(("1", "2"), ("2024-02-01", "2024-03-02"), [expense("10", 1200)], (1200, 0)),
         bill(
-            "2",
-            "1",
-            "2024-06-01",
-            "2024-07-01",
+            ("2", "1"),
+            ("2024-06-01", "2024-07-01"),
             [
                 {
                     "Amount": 50,
@@ -236,11 +242,15 @@ def make_books() -> dict[str, dict[str, dict]]:
                 },
                 expense("10", 100),
             ],
-            150,
-            150,
+            (150, 150),
         ),
-        bill("3", "1", "2024-04-01", "2024-05-01", [expense("10", 300)], 300, 0),
+        bill(("3", "1"), ("2024-04-01", "2024-05-01"), [expense("10", 300)], (300, 0)),
     ]
+    return bills
+
+
+def _bill_payments() -> list[dict]:
+    """By check, and by card after the aging date."""
     bill_payments = [
         {
             "Id": "1",
@@ -261,6 +271,11 @@ def make_books() -> dict[str, dict[str, dict]]:
             "Line": [{"Amount": 300, "LinkedTxn": [{"TxnId": "3", "TxnType": "Bill"}]}],
         },
     ]
+    return bill_payments
+
+
+def _other_transactions() -> dict[str, list[dict]]:
+    """Opening JE, deposit with cash back, card purchase, sales receipt, transfer."""
     journal = {
         "Id": "1",
         "TxnDate": "2023-01-01",
@@ -316,6 +331,17 @@ def make_books() -> dict[str, dict[str, dict]]:
         "ToAccountRef": ref("2"),
         "Amount": 1000,
     }
+    return {
+        "JournalEntry": [journal],
+        "Deposit": [deposit],
+        "Purchase": [purchase],
+        "SalesReceipt": [sales_receipt],
+        "Transfer": [transfer],
+    }
+
+
+def _names() -> dict[str, list[dict]]:
+    """Customers and vendors."""
     customers = [
         {"Id": "1", "DisplayName": "Amy's Bird Sanctuary"},
         {"Id": "2", "DisplayName": "Cool Cars"},
@@ -325,31 +351,25 @@ def make_books() -> dict[str, dict[str, dict]]:
         {"Id": "1", "DisplayName": "Norton Lumber"},
         {"Id": "2", "DisplayName": "Landlord LLC"},
     ]
-    by_id = lambda rows: {row["Id"]: row for row in rows}  # noqa: E731
-    return {
-        "Account": by_id(accounts),
-        "Item": by_id(items),
-        "Invoice": by_id(invoices),
-        "Payment": by_id(payments),
-        "Bill": by_id(bills),
-        "BillPayment": by_id(bill_payments),
-        "JournalEntry": by_id([journal]),
-        "Deposit": by_id([deposit]),
-        "Purchase": by_id([purchase]),
-        "SalesReceipt": by_id([sales_receipt]),
-        "Transfer": by_id([transfer]),
-        "Customer": by_id(customers),
-        "Vendor": by_id(vendors),
-        "Estimate": {
-            "1": {
-                "Id": "1",
-                "TxnDate": "2024-01-01",
-                "TotalAmt": 999,
-                "Line": [sale("1", 1, "999")],
-                "CustomerRef": ref("1"),
-            }
-        },
+    return {"Customer": customers, "Vendor": vendors}
+
+
+def make_books() -> dict[str, dict[str, dict]]:
+    """A small company: FY2023 profit 500, FY2024 to date a loss of 44.75."""
+    lists = {
+        "Account": _accounts(),
+        "Item": _items(),
+        "Invoice": _invoices(),
+        "Payment": _payments(),
+        "Bill": _bills(),
+        "BillPayment": _bill_payments(),
+        **_other_transactions(),
+        **_names(),
     }
+    books = {entity: {row["Id"]: row for row in rows} for entity, rows in lists.items()}
+    estimate = {"Id": "1", "TxnDate": "2024-01-01", "TotalAmt": 999, "CustomerRef": ref("1")}
+    books["Estimate"] = {"1": {**estimate, "Line": [sale("1", 1, "999")]}}
+    return books
 
 
 @pytest.fixture
@@ -483,6 +503,31 @@ sales_lines = st.lists(
 )
 
 
+def random_invoice(lines: list, rate: Decimal, tax: Decimal, discount: Decimal) -> dict:
+    """A foreign-currency invoice (customer 3) with item lines, a discount and tax."""
+    line_json = [sale("3" if pump else "1", qty, str(price)) for qty, price, pump in lines]
+    subtotal = sum(Decimal(str(x["Amount"])) for x in line_json)
+    detail = {"DiscountAccountRef": ref("13")}
+    line_json.append(
+        {
+            "Amount": float(discount),
+            "DetailType": "DiscountLineDetail",
+            "DiscountLineDetail": detail,
+        }
+    )
+    total = float(subtotal - discount + tax)
+    dates = ("2024-06-01", "2024-07-01")
+    return invoice(
+        "9",
+        "3",
+        dates,
+        line_json,
+        (total, total),
+        ExchangeRate=float(rate),
+        TxnTaxDetail={"TotalTax": float(tax)},
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     lines=sales_lines,
@@ -494,54 +539,28 @@ def test_random_invoices_and_bills_balance(
     lines: list, rate: Decimal, tax_pct: Decimal, discount: Decimal
 ) -> None:
     objects = make_books()
-    line_json = [sale("3" if pump else "1", qty, str(price)) for qty, price, pump in lines]
-    subtotal = sum(Decimal(str(x["Amount"])) for x in line_json)
+    subtotal = sum((qty * price for qty, price, _ in lines), Decimal(0))
     tax = (subtotal * tax_pct / 100).quantize(Decimal("0.01"))
-    line_json.append(
-        {
-            "Amount": float(discount),
-            "DetailType": "DiscountLineDetail",
-            "DiscountLineDetail": {"DiscountAccountRef": ref("13")},
-        }
-    )
+    objects["Invoice"] = {"9": random_invoice(lines, rate, tax, discount)}
+    expenses = [expense("10", float(price)) for _, price, _ in lines]
+    dates = ("2024-06-01", "2024-07-01")
+    bill_row = bill(("9", "1"), dates, expenses, (float(sum(p for _, p, _ in lines)), 0))
+    objects["Bill"] = {"9": {**bill_row, "ExchangeRate": float(rate)}}
     total = subtotal - discount + tax
-    objects["Invoice"] = {
-        "9": invoice(
-            "9",
-            "3",
-            "2024-06-01",
-            "2024-07-01",
-            line_json,
-            float(total),
-            float(total),
-            ExchangeRate=float(rate),
-            TxnTaxDetail={"TotalTax": float(tax)},
-        )
-    }
-    objects["Bill"] = {
-        "9": {
-            **bill(
-                "9",
-                "1",
-                "2024-06-01",
-                "2024-07-01",
-                [expense("10", float(p)) for _, p, _ in lines],
-                float(subtotal),
-                0,
-            ),
-            "ExchangeRate": float(rate),
-        }
-    }
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for posting in postings(objects):
         sums[(posting.txn_type, posting.txn_id)] += posting.net
     assert set(sums.values()) == {Decimal(0)}
-    ar = [
-        p
-        for p in postings(objects)
-        if (p.txn_type, p.account_id) == ("Invoice", "3") and p.txn_id == "9"
-    ]
-    assert ar[0].debit == (total * rate).quantize(Decimal("0.01"))
+    ar_net = sum(
+        (
+            p.net
+            for p in postings(objects)
+            if (p.txn_type, p.txn_id, p.account_id) == ("Invoice", "9", "3")
+        ),
+        Decimal(0),
+    )
+    # the control account carries exactly TotalAmt x ExchangeRate; residues go elsewhere
+    assert ar_net == (total * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 # --- reports ----------------------------------------------------------------------------

@@ -52,8 +52,14 @@ class Planter:
     """Plants anomalies through the ordinary sales and spending builders."""
 
     def __init__(
-        self, company: Company, writer: Writer, rng: random.Random, schedule: Schedule,
-        sales: Sales, spending: Spending,
+        self,
+        company: Company,
+        writer: Writer,
+        rng: random.Random,
+        schedule: Schedule,
+        *,
+        sales: Sales,
+        spending: Spending,
     ) -> None:
         self.company, self.writer, self.rng, self.schedule = company, writer, rng, schedule
         self.sales, self.spending = sales, spending
@@ -80,16 +86,19 @@ class Planter:
         original = self.spending.bill(at, vendor, planned)
         self.company.protected.add(original.id)
         later = at.date() + timedelta(days=self.rng.randint(2, 6))
-        self.schedule.add(later, at.hour * 60 + 30, self._copy_bill, vendor, planned, original.id,
-                          at.date())
+        self.schedule.add(
+            later, at.hour * 60 + 30, self._copy_bill, vendor, planned, original.id, at.date()
+        )
 
     def _copy_bill(
         self, at: datetime, vendor: Party, planned: list[ExpenseLine], first: str, on: date
     ) -> None:
         doc = self.spending.bill(at, vendor, planned)
         amount = dollars(sum(x.amount for x in planned))
-        reason = (f"same vendor {vendor.name} and amount {amount:.2f} as Bill {first} "
-                  f"{(at.date() - on).days} days earlier")
+        reason = (
+            f"same vendor {vendor.name} and amount {amount:.2f} as Bill {first} "
+            f"{(at.date() - on).days} days earlier"
+        )
         self._record("Bill", doc.id, "duplicate_bill", reason, first)
 
     def duplicate_purchase(self, at: datetime) -> None:
@@ -98,16 +107,19 @@ class Planter:
         original = self.spending.purchase(at, vendor, planned)
         self.company.protected.add(original)
         later = at.date() + timedelta(days=self.rng.randint(1, 4))
-        self.schedule.add(later, at.hour * 60 + 10, self._copy_purchase, vendor, planned,
-                          original, at.date())
+        self.schedule.add(
+            later, at.hour * 60 + 10, self._copy_purchase, vendor, planned, original, at.date()
+        )
 
     def _copy_purchase(
         self, at: datetime, vendor: Party, planned: list[ExpenseLine], first: str, on: date
     ) -> None:
         txn_id = self.spending.purchase(at, vendor, planned)
         amount = dollars(sum(x.amount for x in planned))
-        reason = (f"same vendor {vendor.name} and amount {amount:.2f} as Purchase {first} "
-                  f"{(at.date() - on).days} days earlier")
+        reason = (
+            f"same vendor {vendor.name} and amount {amount:.2f} as Purchase {first} "
+            f"{(at.date() - on).days} days earlier"
+        )
         self._record("Purchase", txn_id, "duplicate_purchase", reason, first)
 
     def unusual_amount(self, at: datetime) -> None:
@@ -120,8 +132,10 @@ class Planter:
             entity, txn_id = "Purchase", self.spending.purchase(at, vendor, planned)
         else:
             entity, txn_id = "Bill", self.spending.bill(at, vendor, planned).id
-        reason = (f"amount {dollars(amount):.2f} is {dollars(amount) / typical:.1f}x "
-                  f"{vendor.name}'s typical {typical:.2f}")
+        reason = (
+            f"amount {dollars(amount):.2f} is {dollars(amount) / typical:.1f}x "
+            f"{vendor.name}'s typical {typical:.2f}"
+        )
         self._record(entity, txn_id, "unusual_amount", reason)
 
     def odd_timing(self, at: datetime) -> None:
@@ -134,19 +148,27 @@ class Planter:
         txn_id = self.spending.journal(
             at, "Year-end adjustment", [("uncategorized", amount)], [("checking", amount)]
         )
-        reason = (f"manual journal entry of {dollars(amount):.2f} posted {at.date()} at "
-                  f"{at.strftime('%H:%M')}, the last hour of the fiscal year")
+        reason = (
+            f"manual journal entry of {dollars(amount):.2f} posted {at.date()} at "
+            f"{at.strftime('%H:%M')}, the last hour of the fiscal year"
+        )
         self._record("JournalEntry", txn_id, "year_end", reason)
 
     def new_vendor_large_payment(self, at: datetime) -> None:
         word = self.rng.choice(COMPANY_WORDS)
         name = self.company.unique_name(f"{word} Advisory Partners", "Vendor")
-        payload = {"DisplayName": name, "CompanyName": name, "Vendor1099": False,
-                   "PrimaryPhone": {"FreeFormNumber": phone(self.rng)},
-                   "BillAddr": address(self.rng)}
+        payload = {
+            "DisplayName": name,
+            "CompanyName": name,
+            "Vendor1099": False,
+            "PrimaryPhone": {"FreeFormNumber": phone(self.rng)},
+            "BillAddr": address(self.rng),
+        }
         vendor_id = str(self.writer.create("Vendor", payload, at)["Id"])
         amount = cents(self.rng.uniform(8_000, 25_000))
-        template = VendorTemplate(name, "bill", (("consulting retainer", "legal"),), dollars(amount))
+        template = VendorTemplate(
+            name, "bill", (("consulting retainer", "legal"),), dollars(amount)
+        )
         vendor = Party(vendor_id, name, template=template, term_days=0)
         planned = [ExpenseLine("consulting retainer", "legal", "legal", amount)]
         bill = self.spending.bill(at + timedelta(minutes=4), vendor, planned, pay=False)

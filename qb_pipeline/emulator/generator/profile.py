@@ -69,11 +69,13 @@ class Volume:
         return trend * (1.0 + self.season * math.cos(angle)) * WEEKDAY_SHAPE[day.weekday()]
 
     def total_weight(self) -> float:
-        return sum(self.weight(date.fromordinal(self.start.toordinal() + i)) for i in range(self.days))
+        return sum(
+            self.weight(date.fromordinal(self.start.toordinal() + i)) for i in range(self.days)
+        )
 
 
 def company_name(seed: int, index: int) -> str:
-    """The name of company ``index`` generated from ``seed``, e.g. "Cedar Ridge Landscaping & Design"."""
+    """Name of company ``index`` from ``seed``, e.g. "Cedar Ridge Landscaping & Design"."""
     rng = random.Random(f"company-name:{seed}:{index}")
     kind = kind_for_seed(seed)
     place = rng.choice(PLACE_NAMES + tuple(COMPANY_WORDS))
@@ -84,5 +86,7 @@ def exchange_rate(currency: str, day: date) -> float:
     """Deterministic rate of ``currency`` in USD on ``day`` (a slow walk around a base rate)."""
     base = dict(FOREIGN_CURRENCIES)[currency]
     phase = sum(map(ord, currency))
-    wobble = 0.04 * math.sin(day.toordinal() / 47.0 + phase) + 0.01 * math.sin(day.toordinal() / 5.0)
+    wobble = 0.04 * math.sin(day.toordinal() / 47.0 + phase) + 0.01 * math.sin(
+        day.toordinal() / 5.0
+    )
     return round(base * (1.0 + wobble), 6)

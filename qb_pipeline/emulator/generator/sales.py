@@ -92,7 +92,9 @@ class Sales:
         """Create an invoice and schedule how its customer pays it."""
         customer = customer or self.customer()
         day = at.date()
-        lines = extra.pop("lines", None) or self.lines(customer, self.rng.choice((1, 1, 2, 2, 3, 4)))
+        lines = extra.pop("lines", None) or self.lines(
+            customer, self.rng.choice((1, 1, 2, 2, 3, 4))
+        )
         payload = self.header(customer, day, lines)
         payload.update(
             SalesTermRef={"value": customer.term_id},
@@ -123,8 +125,9 @@ class Sales:
         else:
             delay = max(1, term_days + rng.randint(-5, 10))
             share, overpay = rng.uniform(0.3, 0.6), False
-        self.schedule.add(doc.txn_date + timedelta(days=delay), self._minute(), self.pay, doc.id,
-                          share, overpay)
+        self.schedule.add(
+            doc.txn_date + timedelta(days=delay), self._minute(), self.pay, doc.id, share, overpay
+        )
 
     def _minute(self) -> int:
         return self.rng.randrange(8 * 60, 17 * 60)
@@ -134,7 +137,9 @@ class Sales:
         doc = self.company.open_invoices.get(invoice_id)
         if doc is None:
             return  # voided or paid off meanwhile
-        applied = doc.balance if share is None else min(doc.balance, max(1, round(doc.total * share)))
+        applied = (
+            doc.balance if share is None else min(doc.balance, max(1, round(doc.total * share)))
+        )
         received = applied + (self.rng.randrange(1, 50) * 100 if overpay else 0)
         self.payment(at, doc.party, received, [(doc, applied)])
         if doc.balance > 0 and share is not None:
@@ -182,8 +187,9 @@ class Sales:
         payload.update(TxnStatus="Pending", CustomerMemo=CUSTOMER_MEMO)
         payload["ExpirationDate"] = (at.date() + timedelta(days=30)).isoformat()
         answer = self.writer.create("Estimate", payload, at)
-        doc = OpenDoc(str(answer["Id"]), customer, 0, 0, str(answer["SyncToken"]), at.date(),
-                      lines=lines)
+        doc = OpenDoc(
+            str(answer["Id"]), customer, 0, 0, str(answer["SyncToken"]), at.date(), lines=lines
+        )
         self.company.estimates[doc.id] = doc
         fate = self.rng.random()
         later = at.date() + timedelta(days=self.rng.randint(2, 21))

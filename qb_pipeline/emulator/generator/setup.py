@@ -11,6 +11,7 @@ Faked: names, addresses, prices. Not implemented: custom fields, price levels, s
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,16 @@ class SetupClock:
         return self.moment
 
 
+@dataclass(frozen=True)
+class Builder:
+    """What every setup step needs: where to write, the seeded random source, the clock."""
+
+    writer: Writer
+    rng: random.Random
+    company: Company
+    clock: SetupClock
+
+
 def _by_name(objects: list[dict[str, Any]], field: str = "Name") -> dict[str, dict[str, Any]]:
     return {str(o.get(field, "")).lower(): o for o in objects}
 
@@ -64,25 +75,28 @@ def setup_company(
     rng: random.Random,
     kind: BusinessKind,
     size: SizeProfile,
+    *,
     start: date,
     multi_currency: bool,
 ) -> Company:
     """Create every name list the history needs; returns the generator's view of the company."""
-    company, clock = Company(kind=kind), SetupClock(start)
+    company = Company(kind=kind)
+    b = Builder(writer, rng, company, SetupClock(start))
     for entity in ("Customer", "Vendor", "Employee"):
         for obj in writer.sink.list(entity):
             company.names[str(obj.get("DisplayName", "")).lower()] = entity
-    _accounts(writer, company, clock)
-    _simple_lists(writer, company, clock)
-    _tax_code(writer, company)
-    _items(writer, company, clock, start, size)
-    _employees(writer, rng, company, clock, start, size)
-    _vendors(writer, rng, company, clock, size, multi_currency)
-    _customers(writer, rng, company, clock, size, multi_currency)
+    ensure_accounts(b)
+    ensure_simple_lists(b)
+    find_tax_code(writer, company)
+    ensure_items(b, start, size)
+    _employees(b, start, size)
+    create_vendors(b, size, multi_currency)
+    create_customers(b, size, multi_currency)
     return company
 
 
-def _accounts(writer: Writer, company: Company, clock: SetupClock) -> None:
+def ensure_accounts(b: Builder) -> None:
+    writer, company, clock = b.writer, b.company, b.clock
     existing = writer.sink.list("Account")
     named = _by_name(existing)
     by_subtype = {o.get("AccountSubType"): o for o in existing if o.get("Active", True)}
@@ -101,7 +115,8 @@ def _accounts(writer: Writer, company: Company, clock: SetupClock) -> None:
         company.account_names[str(found["Id"])] = str(found.get("Name", spec.name))
 
 
-def _simple_lists(writer: Writer, company: Company, clock: SetupClock) -> None:
+def ensure_simple_lists(b: Builder) -> None:
+    writer, company, clock = b.writer, b.company, b.clock
     terms = _by_name(writer.sink.list("Term"))
     for name, days in TERMS:
         found = terms.get(name.lower()) or writer.create(
@@ -120,24 +135,30 @@ def _simple_lists(writer: Writer, company: Company, clock: SetupClock) -> None:
     ):
         existing = _by_name(writer.sink.list(entity))
         for name in names:
-            found = existing.get(name.lower()) or writer.create(entity, {"Name": name}, clock.tick())
+            found = existing.get(name.lower()) or writer.create(
+                entity, {"Name": name}, clock.tick()
+            )
             target.append(str(found["Id"]))
 
 
-def _tax_code(writer: Writer, company: Company) -> None:
+def find_tax_code(writer: Writer, company: Company) -> None:
     """The server seeds tax codes; use the first active taxable one as the invoices' code."""
     for obj in writer.sink.list("TaxCode"):
-        if obj.get("Active", True) and obj.get("Taxable") and str(obj.get("Id")) not in (
-            "TAX",
-            "NON",
+        if (
+            obj.get("Active", True)
+            and obj.get("Taxable")
+            and str(obj.get("Id"))
+            not in (
+                "TAX",
+                "NON",
+            )
         ):
             company.tax_code_id = str(obj["Id"])
             return
 
 
-def _items(
-    writer: Writer, company: Company, clock: SetupClock, start: date, size: SizeProfile
-) -> None:
+def ensure_items(b: Builder, start: date, size: SizeProfile) -> None:
+    writer, company, clock = b.writer, b.company, b.clock
     stock = max(300, size.transactions // 2)
     existing = _by_name(writer.sink.list("Item"))
     for spec in company.kind.items:
@@ -159,17 +180,13 @@ def _items(
             payload["QtyOnHand"] = stock
             payload["InvStartDate"] = (start - timedelta(days=7)).isoformat()
         found = existing.get(spec.name.lower()) or writer.create("Item", payload, clock.tick())
-        company.items.append(ItemRec(str(found["Id"]), spec, float(found.get("UnitPrice", spec.price))))
+        company.items.append(
+            ItemRec(str(found["Id"]), spec, float(found.get("UnitPrice", spec.price)))
+        )
 
 
-def _employees(
-    writer: Writer,
-    rng: random.Random,
-    company: Company,
-    clock: SetupClock,
-    start: date,
-    size: SizeProfile,
-) -> None:
+def _employees(b: Builder, start: date, size: SizeProfile) -> None:
+    writer, rng, company, clock = b.writer, b.rng, b.company, b.clock
     for _ in range(size.employees):
         given, family = person_name(rng)
         name = company.unique_name(f"{given} {family}", "Employee")
@@ -185,7 +202,9 @@ def _employees(
         company.employees.append(str(writer.create("Employee", payload, clock.tick())["Id"]))
 
 
-def vendor_templates(kind: BusinessKind, size: SizeProfile, rng: random.Random) -> list[VendorTemplate]:
+def vendor_templates(
+    kind: BusinessKind, size: SizeProfile, rng: random.Random
+) -> list[VendorTemplate]:
     """The vendors a company of this kind and size trades with."""
     recurring = [t for t in COMMON_VENDORS if t.mode == "recurring"][: size.recurring_bills]
     others = [t for t in COMMON_VENDORS if t.mode != "recurring"]
@@ -194,20 +213,15 @@ def vendor_templates(kind: BusinessKind, size: SizeProfile, rng: random.Random) 
         pattern, mode, uses, typical, is_1099 = EXTRA_VENDOR_KINDS[i % len(EXTRA_VENDOR_KINDS)]
         word = rng.choice(COMPANY_WORDS + LAST_NAMES)
         templates.append(
-            VendorTemplate(pattern.format(w=word), mode, uses, typical * rng.uniform(0.6, 1.6),
-                           is_1099=is_1099)
+            VendorTemplate(
+                pattern.format(w=word), mode, uses, typical * rng.uniform(0.6, 1.6), is_1099=is_1099
+            )
         )
     return templates
 
 
-def _vendors(
-    writer: Writer,
-    rng: random.Random,
-    company: Company,
-    clock: SetupClock,
-    size: SizeProfile,
-    multi_currency: bool,
-) -> None:
+def create_vendors(b: Builder, size: SizeProfile, multi_currency: bool) -> None:
+    writer, rng, company, clock = b.writer, b.rng, b.company, b.clock
     for template in vendor_templates(company.kind, size, rng):
         name = company.unique_name(template.name, "Vendor")
         currency = "USD"
@@ -226,8 +240,14 @@ def _vendors(
             payload["CurrencyRef"] = {"value": currency}
         found = writer.create("Vendor", payload, clock.tick())
         company.vendors.append(
-            Party(str(found["Id"]), name, currency, template=template, term_id=term_id,
-                  term_days=term_days)
+            Party(
+                str(found["Id"]),
+                name,
+                currency,
+                template=template,
+                term_id=term_id,
+                term_days=term_days,
+            )
         )
 
 
@@ -254,20 +274,14 @@ def _customer_payload(rng: random.Random, company: Company) -> dict[str, Any]:
     return payload
 
 
-def _customers(
-    writer: Writer,
-    rng: random.Random,
-    company: Company,
-    clock: SetupClock,
-    size: SizeProfile,
-    multi_currency: bool,
-) -> None:
-    days_by_term = {tid: days for tid, days in company.terms.values()}
+def create_customers(b: Builder, size: SizeProfile, multi_currency: bool) -> None:
+    rng, company = b.rng, b.company
+    days_by_term = dict(company.terms.values())
     for _ in range(size.customers):
         payload = _customer_payload(rng, company)
         if multi_currency and rng.random() < 0.15:
             payload["CurrencyRef"] = {"value": rng.choice(FOREIGN_CURRENCIES)[0]}
-        parent = _add_customer(writer, company, clock, payload, days_by_term, None)
+        parent = _add_customer(b, payload, days_by_term, None)
         if "CompanyName" in payload and rng.random() < 0.25:
             for _ in range(rng.randint(1, 3)):
                 street = f"{rng.randrange(100, 9999)} {rng.choice(STREETS)}"
@@ -282,17 +296,13 @@ def _customers(
                 }
                 if "CurrencyRef" in payload:
                     job["CurrencyRef"] = payload["CurrencyRef"]
-                _add_customer(writer, company, clock, job, days_by_term, parent)
+                _add_customer(b, job, days_by_term, parent)
 
 
 def _add_customer(
-    writer: Writer,
-    company: Company,
-    clock: SetupClock,
-    payload: dict[str, Any],
-    days_by_term: dict[str, int],
-    parent: Party | None,
+    b: Builder, payload: dict[str, Any], days_by_term: dict[str, int], parent: Party | None
 ) -> Party:
+    writer, company, clock = b.writer, b.company, b.clock
     found = writer.create("Customer", payload, clock.tick())
     name = payload["DisplayName"]
     term_id = payload["SalesTermRef"]["value"]

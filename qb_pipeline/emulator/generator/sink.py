@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 
 class CompanySink(Protocol):
-    """Where the generator sends payloads; answers with the stored object as the server shaped it."""
+    """Where the generator sends payloads; answers with the object as the server stored it."""
 
     def create(self, entity: str, payload: dict, *, at: datetime | None = None) -> dict:
         """Create one object; returns it with Id, SyncToken, totals and balances filled in."""

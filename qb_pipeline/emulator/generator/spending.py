@@ -94,8 +94,17 @@ class Spending:
             true_id, posted_id = accounts[x.true_key], accounts[x.posted_key]
             self.writer.truth.expense_labels.append(
                 ExpenseLabel(
-                    entity, txn_id, index, vendor.id, vendor.name, x.memo, dollars(x.amount),
-                    true_id, names[true_id], posted_id, names[posted_id],
+                    entity,
+                    txn_id,
+                    index,
+                    vendor.id,
+                    vendor.name,
+                    x.memo,
+                    dollars(x.amount),
+                    true_id,
+                    names[true_id],
+                    posted_id,
+                    names[posted_id],
                 )
             )
 
@@ -124,7 +133,7 @@ class Spending:
         self.label("Purchase", txn_id, vendor, planned)
         if payment_type == "CreditCard":
             self.company.card_charges += sum(x.amount for x in planned)
-        recent = RecentTxn("Purchase", txn_id, str(answer["SyncToken"]), payload, vendor)
+        recent = RecentTxn("Purchase", txn_id, str(answer["SyncToken"]), payload, vendor, planned)
         self.company.remember(recent)
         return txn_id
 
@@ -168,7 +177,9 @@ class Spending:
         if self.rng.random() < 0.15:
             when = due + timedelta(days=self.rng.randint(3, 25))
         else:
-            when = max(doc.txn_date + timedelta(days=1), due - timedelta(days=self.rng.randint(0, 6)))
+            when = max(
+                doc.txn_date + timedelta(days=1), due - timedelta(days=self.rng.randint(0, 6))
+            )
         self.schedule.add(when, self.rng.randrange(9 * 60, 16 * 60), self.pay_bill, doc.id)
 
     def pay_bill(self, at: datetime, bill_id: str) -> str | None:
@@ -182,7 +193,10 @@ class Spending:
             "TxnDate": day.isoformat(),
             "TotalAmt": dollars(doc.balance),
             "Line": [
-                {"Amount": dollars(doc.balance), "LinkedTxn": [{"TxnId": doc.id, "TxnType": "Bill"}]}
+                {
+                    "Amount": dollars(doc.balance),
+                    "LinkedTxn": [{"TxnId": doc.id, "TxnType": "Bill"}],
+                }
             ],
         }
         if doc.party.currency == "USD" and self.rng.random() < 0.1:
@@ -234,13 +248,18 @@ class Spending:
         return str(answer["Id"])
 
     def payroll(self, at: datetime, periods_per_month: int) -> None:
-        gross = round(len(self.company.employees) * 4200_00 / periods_per_month
-                      * self.rng.uniform(0.95, 1.08))
+        gross = round(
+            len(self.company.employees) * 4200_00 / periods_per_month * self.rng.uniform(0.95, 1.08)
+        )
         employer_tax = round(gross * 0.0765)
         net = round(gross * 0.78)
         liabilities = gross - net + employer_tax
-        self.journal(at, "Payroll", [("wages", gross), ("payroll_taxes", employer_tax)],
-                     [("checking", net), ("payroll_liab", liabilities)])
+        self.journal(
+            at,
+            "Payroll",
+            [("wages", gross), ("payroll_taxes", employer_tax)],
+            [("checking", net), ("payroll_liab", liabilities)],
+        )
 
     def card_payment(self, at: datetime) -> None:
         if self.company.card_charges > 0:
@@ -250,4 +269,6 @@ class Spending:
     def sales_tax_payment(self, at: datetime) -> None:
         if self.company.sales_tax > 0:
             amount, self.company.sales_tax = self.company.sales_tax, 0
-            self.journal(at, "Sales tax remittance", [("sales_tax", amount)], [("checking", amount)])
+            self.journal(
+                at, "Sales tax remittance", [("sales_tax", amount)], [("checking", amount)]
+            )

@@ -141,8 +141,7 @@ class GroundTruth:
             end=data["end"],
             expense_labels=[ExpenseLabel(**x) for x in data["expense_labels"]],
             anomalies=[
-                Anomaly(**{**x, "related_ids": tuple(x["related_ids"])})
-                for x in data["anomalies"]
+                Anomaly(**{**x, "related_ids": tuple(x["related_ids"])}) for x in data["anomalies"]
             ],
             customer_profiles=[CustomerProfile(**x) for x in data["customer_profiles"]],
             created=Counter(data["created"]),

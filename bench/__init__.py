@@ -1,0 +1,1 @@
+"""qb-pipeline benchmarks: ``make bench`` (python -m bench)."""

@@ -1,0 +1,6 @@
+"""``python -m bench``: every benchmark, a table each, JSON under bench/results/."""
+
+from bench import emulator_bench
+
+if __name__ == "__main__":
+    emulator_bench.main()
