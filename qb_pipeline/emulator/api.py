@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,19 +46,24 @@ class ApiRequest:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
 
+    def raw_body(self) -> bytes:
+        """The body, gunzipped when ``Content-Encoding: gzip``; a bad gzip stream is a fault."""
+        if self.headers.get("content-encoding", "").lower() != "gzip":
+            return self.body
+        try:
+            return gzip.decompress(self.body)
+        except (OSError, EOFError, zlib.error):
+            raise exc.MalformedJson("the gzip-encoded request body cannot be decoded") from None
+
     def json_body(self) -> Any:
-        raw = self.body
-        if self.headers.get("content-encoding", "").lower() == "gzip":
-            raw = gzip.decompress(raw)
+        raw = self.raw_body()
         try:
             return json.loads(raw or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise exc.MalformedJson(f"Malformed JSON: {str(error)[:120]}") from None
 
     def text_body(self) -> str:
-        raw = self.body
-        if self.headers.get("content-encoding", "").lower() == "gzip":
-            raw = gzip.decompress(raw)
+        raw = self.raw_body()
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:

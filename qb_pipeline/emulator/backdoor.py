@@ -90,8 +90,12 @@ async def list_realms(request: Request) -> Response:
 async def create_realm(request: Request) -> Response:
     body = await _json(request)
     em = _emulator(request)
+    realm_id = body.get("realm_id")
+    if realm_id is not None and not str(realm_id).isdigit():
+        raise BackdoorError(400, f"realm_id must be a string of digits, not {realm_id!r}")
     books = await run_in_threadpool(
-        em.create_realm, body.get("realm_id"), name=body.get("name"), size=body.get("size"),
+        em.create_realm, str(realm_id) if realm_id is not None else None,
+        name=str(body["name"]) if body.get("name") else None, size=body.get("size"),
         seed=int(body.get("seed", 0)), multi_currency=bool(body.get("multi_currency", False)),
     )
     return JSONResponse({"realm_id": books.realm_id, "objects": books.counts()}, 201)
@@ -182,17 +186,35 @@ async def stats(request: Request) -> Response:
     return JSONResponse(em.stats())
 
 
+def _typed_setting(key: str, value: Any, type_name: str) -> Any:
+    """A setting's new value, checked against its declared type (a wrong type is a 400)."""
+    if value is None and "None" in type_name:
+        return None
+    base = type_name.split("|", maxsplit=1)[0].strip()
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if base == "bool" and isinstance(value, bool):
+        return value
+    if base == "int" and is_number and float(value).is_integer():
+        return int(value)
+    if base == "float" and is_number:
+        return float(value)
+    if base in ("bool", "int", "float"):
+        raise BackdoorError(400, f"setting {key} must be {type_name}, not {value!r}")
+    return value
+
+
 def _config_endpoint(section: str) -> Any:
     async def endpoint(request: Request) -> Response:
         em = _emulator(request)
         target = getattr(em.config, section)
         if request.method == "PUT":
             body = await _json(request)
-            names = {f.name for f in dataclasses.fields(target)}
-            unknown = set(body) - names
+            types = {f.name: str(f.type) for f in dataclasses.fields(target)}
+            unknown = set(body) - set(types)
             if unknown:
                 raise BackdoorError(400, f"unknown {section} settings: {sorted(unknown)}")
-            for key, value in body.items():
+            checked = {key: _typed_setting(key, value, types[key]) for key, value in body.items()}
+            for key, value in checked.items():
                 setattr(target, key, value)
             if section == "faults":
                 em.faults.reseed()

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from qb_pipeline.emulator.books import Books
 
 ITEM_KEYS = ("bId", "operation", "optionsData")
+# python-quickbooks sends uuid4 bIds (36 chars) and works against real QBO; the "10 chars"
+# of Intuit's blog does not hold for bId, so only longer ones are refused.
+MAX_BID_LENGTH = 36
 
 
 def run_batch(emulator: Emulator, books: Books, body: Any) -> list[dict[str, Any]]:
@@ -38,9 +41,13 @@ def _run_item(emulator: Emulator, books: Books, item: Any) -> dict[str, Any]:
     try:
         if not bid:
             raise exc.RequiredParam("bId")
-        if len(bid) > 10:
-            raise exc.FaultError("2050", "Invalid String Length",
-                                 f"bId is longer than 10 characters: {bid}", "bId")
+        if len(bid) > MAX_BID_LENGTH:
+            raise exc.FaultError(
+                "2050",
+                "Invalid String Length",
+                f"bId is longer than {MAX_BID_LENGTH} characters: {bid}",
+                "bId",
+            )
         return {**_execute(emulator, books, item), "bId": bid}
     except exc.FaultError as fault:
         return {"Fault": fault.fault(), "bId": bid}

@@ -9,6 +9,7 @@ nothing is recomputed, so a loaded company answers exactly what was recorded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ from qb_pipeline.emulator.books import Books
 from qb_pipeline.emulator.clock import parse_qbo_datetime
 from qb_pipeline.emulator.entities import ENTITY_TYPES, Kind, entity_type
 from qb_pipeline.emulator.namelists import name_space, unique_key
+
+# Recorded ExchangeRates carry no Id/SyncToken/domain (keyed by currency and date): a loaded
+# one is stored under an internal key and answered exactly as recorded.
+KEYLESS = ("ExchangeRate",)
 
 
 def read_entity_file(path: Path) -> tuple[str, list[dict[str, Any]]]:
@@ -58,10 +63,11 @@ def load_object(books: Books, entity: str, obj: dict[str, Any]) -> None:
     with books.lock:
         obj = json.loads(json.dumps(obj))
         object_id = str(obj.get("Id") or books._next_id(entity))
-        obj["Id"] = object_id
-        obj.setdefault("SyncToken", "0")
-        obj.setdefault("domain", "QBO")
-        obj.setdefault("sparse", False)
+        if entity not in KEYLESS:
+            obj["Id"] = object_id
+            obj.setdefault("SyncToken", "0")
+            obj.setdefault("domain", "QBO")
+            obj.setdefault("sparse", False)
         stamp = obj.setdefault("MetaData", {}).get("LastUpdatedTime")
         moment = parse_qbo_datetime(stamp) if stamp else books.clock.now()
         books.objects[entity][object_id] = obj
@@ -70,10 +76,8 @@ def load_object(books: Books, entity: str, obj: dict[str, Any]) -> None:
             space = "txn" if et.kind == Kind.TRANSACTION else name_space(entity)
             books._ids[space] = max(books._ids[space], int(object_id))
         if et.kind == Kind.NAME_LIST and (obj.get(et.name_field or "Name") or obj.get("Name")):
-            try:
+            with contextlib.suppress(KeyError):
                 books._names[name_space(entity)][unique_key(et, obj)] = f"{entity}:{object_id}"
-            except KeyError:
-                pass
         books.version += 1
 
 

@@ -136,6 +136,8 @@ def _ordered(rows: list[dict], specs: list[SortSpec]) -> list[dict]:
     (at 100k rows every pass over them costs tens of milliseconds in cache misses)."""
     keys = [sort_keys([get(row) for row in rows], desc, id_like) for get, desc, id_like in specs]
     if len(specs) == 1 and len(set(keys[0])) == len(rows):  # no ties: one keyed sort
+        # list.sort calls the key once per item, in list order, before it sorts anything;
+        # handing out the precomputed keys saves re-indexing (and touching) every row.
         following = iter(keys[0]).__next__
         ordered = list(rows)
         ordered.sort(key=lambda _row: following(), reverse=specs[0][1])
@@ -149,14 +151,14 @@ def _ordered(rows: list[dict], specs: list[SortSpec]) -> list[dict]:
 def _id_keys(rows: list[dict]) -> list[int]:
     try:
         return [int(row["Id"]) for row in rows]
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, OverflowError):
         return [_id_key(row) for row in rows]
 
 
 def _id_key(row: dict) -> int:
     try:
         return int(row["Id"])
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, OverflowError):
         return _NO_ID
 
 

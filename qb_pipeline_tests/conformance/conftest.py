@@ -6,7 +6,9 @@ gets the emulator's discovery URL as its ``environment``, python-quickbooks' cla
 ``api_url_v3`` points at ``{server.url}/v3`` (restored after the session), and
 ``OAUTHLIB_INSECURE_TRANSPORT=1`` lets requests-oauthlib speak plain http to loopback.
 Faked: the grant behind ``qb`` comes from the emulator's back door (the browser dance has its
-own test in test_oauth_flow.py); each test gets a fresh company.
+own test in test_oauth_flow.py); each test gets a fresh company. Throttles start switched off
+(python-quickbooks has no retry, so a sequential test would trip QBO's 10 requests/second);
+test_throttle.py switches them on to see the 429 as the client surfaces it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from quickbooks import QuickBooks
 
 from qb_pipeline.emulator import Emulator, EmulatorServer
 from qb_pipeline.emulator.books import Books
+from qb_pipeline.emulator.config import EmulatorConfig, LimitsConfig
 
 CALLBACK = "http://localhost:8000/callback"
 
@@ -28,7 +31,8 @@ def server() -> Iterator[EmulatorServer]:
     """One emulator over real HTTP for the whole conformance run, clients pointed at it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-        running = EmulatorServer().start()
+        config = EmulatorConfig(limits=LimitsConfig(enabled=False))
+        running = EmulatorServer(config=config).start()
         patch.setattr(QuickBooks, "api_url_v3", f"{running.url}/v3")
         patch.setattr(QuickBooks, "sandbox_api_url_v3", f"{running.url}/v3")
         try:
@@ -43,9 +47,11 @@ def em(server: EmulatorServer) -> Emulator:
 
 
 @pytest.fixture
-def books(em: Emulator) -> Books:
+def books(em: Emulator) -> Iterator[Books]:
     """A fresh empty company (starter chart: Item 1 "Services", accounts, terms)."""
-    return em.create_realm()
+    company = em.create_realm()
+    yield company
+    em.delete_realm(company.realm_id)
 
 
 def auth_client(server: EmulatorServer) -> AuthClient:

@@ -17,8 +17,13 @@ from quickbooks.objects.item import Item
 
 from qb_pipeline.emulator.books import Books
 
-NAMES = ["Amy's Bird Sanctuary", "Bill's Windsurf Shop", "Cool Cars", "Diego Rodriguez",
-         "Freeman Sporting Goods"]
+NAMES = [
+    "Amy's Bird Sanctuary",
+    "Bill's Windsurf Shop",
+    "Cool Cars",
+    "Diego Rodriguez",
+    "Freeman Sporting Goods",
+]
 
 
 @pytest.fixture
@@ -26,8 +31,9 @@ def customers(books: Books) -> dict[str, str]:
     """Five customers; DisplayName -> Id."""
     created = {}
     for name in NAMES:
-        created[name] = books.create("Customer", {"DisplayName": name,
-                                                  "CompanyName": name.upper()})["Id"]
+        created[name] = books.create(
+            "Customer", {"DisplayName": name, "CompanyName": name.upper()}
+        )["Id"]
     return created
 
 
@@ -45,7 +51,8 @@ def test_all_and_count(qb: QuickBooks, books: Books, customers: dict[str, str]) 
 def test_filter_with_apostrophe(qb: QuickBooks, customers: dict[str, str]) -> None:
     found = Customer.filter(DisplayName="Amy's Bird Sanctuary", qb=qb)
     assert [(c.Id, c.DisplayName) for c in found] == [
-        (customers["Amy's Bird Sanctuary"], "Amy's Bird Sanctuary")]
+        (customers["Amy's Bird Sanctuary"], "Amy's Bird Sanctuary")
+    ]
     assert Customer.filter(DisplayName="Amy's Bird", qb=qb) == []
     both = Customer.filter(DisplayName="Cool Cars", CompanyName="COOL CARS", qb=qb)
     assert [c.Id for c in both] == [customers["Cool Cars"]]
@@ -53,11 +60,18 @@ def test_filter_with_apostrophe(qb: QuickBooks, customers: dict[str, str]) -> No
 
 def test_where_query_and_choose(qb: QuickBooks, customers: dict[str, str]) -> None:
     rows = Customer.where("DisplayName LIKE '%o%'", order_by="DisplayName DESC", qb=qb)
-    assert [c.DisplayName for c in rows] == ["Freeman Sporting Goods", "Diego Rodriguez",
-                                             "Cool Cars", "Bill's Windsurf Shop"]
+    assert [c.DisplayName for c in rows] == [
+        "Freeman Sporting Goods",
+        "Diego Rodriguez",
+        "Cool Cars",
+        "Bill's Windsurf Shop",
+    ]
     picked = Customer.query(
         "SELECT * FROM Customer WHERE Id IN ('{}', '{}') ORDERBY Id".format(
-            customers["Cool Cars"], customers["Diego Rodriguez"]), qb=qb)
+            customers["Cool Cars"], customers["Diego Rodriguez"]
+        ),
+        qb=qb,
+    )
     assert [c.DisplayName for c in picked] == ["Cool Cars", "Diego Rodriguez"]
     chosen = Customer.choose([customers["Freeman Sporting Goods"]], qb=qb)
     assert [c.DisplayName for c in chosen] == ["Freeman Sporting Goods"]
@@ -78,8 +92,10 @@ def test_paging(qb: QuickBooks, customers: dict[str, str]) -> None:
 
 def test_inactive_rows_hidden(qb: QuickBooks, books: Books, customers: dict[str, str]) -> None:
     cool = books.objects["Customer"][customers["Cool Cars"]]
-    books.update("Customer", {"Id": cool["Id"], "SyncToken": cool["SyncToken"],
-                              "sparse": True, "Active": False})
+    books.update(
+        "Customer",
+        {"Id": cool["Id"], "SyncToken": cool["SyncToken"], "sparse": True, "Active": False},
+    )
     assert Customer.count(qb=qb) == 4
     assert "Cool Cars" not in [c.DisplayName for c in Customer.all(qb=qb)]
     inactive = Customer.filter(Active=False, qb=qb)
@@ -92,7 +108,11 @@ def test_get_by_id(qb: QuickBooks, books: Books, customers: dict[str, str]) -> N
     customer = Customer.get(customers["Cool Cars"], qb=qb)
     stored = books.objects["Customer"][customers["Cool Cars"]]
     assert (customer.Id, customer.DisplayName, customer.CompanyName, customer.SyncToken) == (
-        stored["Id"], "Cool Cars", "COOL CARS", "0")
+        stored["Id"],
+        "Cool Cars",
+        "COOL CARS",
+        "0",
+    )
     assert customer.Balance == 0
     assert customer.CurrencyRef.value == "USD"
     raw = qb.get_single_object("Customer", customers["Cool Cars"])
@@ -103,11 +123,21 @@ def test_get_by_id(qb: QuickBooks, books: Books, customers: dict[str, str]) -> N
 
 
 def test_item_all_asks_for_sku(qb: QuickBooks, books: Books) -> None:
-    books.create("Item", {"Name": "Rock Fountain", "Type": "NonInventory", "Sku": "RF-1",
-                          "IncomeAccountRef": {"value": "3"}, "UnitPrice": 275})
+    books.create(
+        "Item",
+        {
+            "Name": "Rock Fountain",
+            "Type": "NonInventory",
+            "Sku": "RF-1",
+            "IncomeAccountRef": {"value": "3"},
+            "UnitPrice": 275,
+        },
+    )
     items = Item.all(qb=qb)
     assert [(i.Name, getattr(i, "Sku", None)) for i in items] == [
-        ("Rock Fountain", "RF-1"), ("Services", None)]
+        ("Rock Fountain", "RF-1"),
+        ("Services", None),
+    ]
     assert items[0].UnitPrice == 275
     assert Item.filter(Sku="RF-1", qb=qb)[0].Id == items[0].Id
     assert len(books.objects["Item"]) == 2

@@ -28,7 +28,7 @@ from qb_pipeline.emulator.books import Books
 def new_customer(qb: QuickBooks, name: str) -> Customer:
     customer = Customer()
     customer.DisplayName = name
-    customer.GivenName = name.split()[0]
+    customer.GivenName = name.split(maxsplit=1)[0]
     return customer.save(qb=qb)
 
 
@@ -96,8 +96,12 @@ def test_sparse_update(qb: QuickBooks, books: Books) -> None:
     update = Customer()
     update.Id, update.SyncToken, update.sparse = customer.Id, customer.SyncToken, True
     update.CompanyName = "Diego's Road Warrior Bodyshop"
-    body = {"Id": update.Id, "SyncToken": update.SyncToken, "sparse": True,
-            "CompanyName": update.CompanyName}
+    body = {
+        "Id": update.Id,
+        "SyncToken": update.SyncToken,
+        "sparse": True,
+        "CompanyName": update.CompanyName,
+    }
     result = qb.update_object("Customer", json.dumps(body))["Customer"]
     assert result["SyncToken"] == "1"
     assert result["CompanyName"] == "Diego's Road Warrior Bodyshop"
@@ -186,4 +190,3 @@ def test_void_payment(qb: QuickBooks, books: Books) -> None:
     assert answer["PrivateNote"].startswith("Voided")
     assert books.objects["Payment"][payment.Id]["TotalAmt"] == 0
     assert books.objects["Invoice"][invoice.Id]["Balance"] == 60.0
-

@@ -166,6 +166,17 @@ def test_gzip_encoded_bodies_are_accepted(realm: Realm) -> None:
     assert resp.json()["QueryResponse"]["maxResults"] == 1
 
 
+def test_garbled_gzip_body_is_a_fault_not_a_crash(realm: Realm) -> None:
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    for path in ("/customer", "/batch"):
+        resp = realm.client.post(path, content=b'{"DisplayName": "plain"}', headers=headers)
+        assert_fault(resp, 400, "2010")
+    resp = realm.client.post("/query", content=b"\x1f\x8b\x08 truncated",
+                             headers={**headers, "Content-Type": "application/text"})
+    assert_fault(resp, 400, "2010")
+    assert realm.query("SELECT COUNT(*) FROM Customer") == {"totalCount": 0}
+
+
 def test_wrapped_and_bare_bodies_create_the_same(realm: Realm) -> None:
     bare = realm.create("Vendor", {"DisplayName": "Bare Vendor"})
     wrapped = realm.create("Vendor", {"Vendor": {"DisplayName": "Wrapped Vendor"}})

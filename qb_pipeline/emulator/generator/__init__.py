@@ -68,16 +68,36 @@ log = logging.getLogger(__name__)
 DEFAULT_END = date(2025, 12, 31)  # a fixed date: the wall clock never shapes the data
 
 
-def _fixed_transactions(size: SizeProfile, days: int, employees: int) -> float:
-    """Transactions that do not scale with sales: monthly routines, recurring bills, deposits."""
+def _variable_transactions(size: SizeProfile, days: int) -> float:
+    """Transactions left for sales and spending once routines, recurring bills and deposits
+    (which do not scale with sales) are counted."""
     months = days / 30.44
     per_month = 2.0 * size.recurring_bills
     per_month += sum(
-        {"payroll": 2 if employees >= 8 else 1, "sales_tax": 1 / 3}.get(name, 1)
+        {"payroll": 2 if size.employees >= 8 else 1, "sales_tax": 1 / 3}.get(name, 1)
         for name in size.monthly_journals
     )
     anomalies = size.anomalies_per_kind * (len(ANOMALY_KINDS) + 3)
-    return per_month * months + days / 7 + anomalies + 1
+    variable = size.transactions - per_month * months - anomalies - 1
+    for _ in range(3):  # deposits depend on payments, which depend on sales
+        payments = 1.15 * variable / TRANSACTIONS_PER_INVOICE
+        deposits = 0.8 * min(days / 7, payments) + payments / 30
+        variable = size.transactions - per_month * months - anomalies - 1 - deposits
+    return max(variable, 0.0)
+
+
+def _rates(profile: SizeProfile, volume: Volume, noise: float) -> Rates:
+    """Daily rates that land the history near the profile's transaction count."""
+    variable = _variable_transactions(profile, volume.days)
+    return Rates(
+        invoices=variable / (TRANSACTIONS_PER_INVOICE * volume.total_weight()),
+        voids=profile.voids / volume.days,
+        deletes=profile.deletes / volume.days,
+        updates=profile.updates / volume.days,
+        routines=profile.monthly_journals,
+        noise=noise,
+        minimum=2.0,
+    )
 
 
 def generate_company(
@@ -107,25 +127,13 @@ def generate_company(
     writer = Writer(sink, truth)
     company = setup_company(writer, rng, kind, profile, start=start, multi_currency=multi_currency)
     volume = Volume(start, days, rng.uniform(0.2, 0.6), kind.season_peak_day, kind.season_strength)
-    variable = profile.transactions - _fixed_transactions(profile, days, profile.employees)
-    rates = Rates(
-        invoices=max(variable, 0) / (TRANSACTIONS_PER_INVOICE * volume.total_weight()),
-        voids=profile.voids / days,
-        deletes=profile.deletes / days,
-        updates=profile.updates / days,
-        routines=profile.monthly_journals,
-        noise=rng.uniform(0.05, 0.10),
-    )
+    rates = _rates(profile, volume, rng.uniform(0.05, 0.10))
     plan = plan_anomalies(rng, start, days, profile.anomalies_per_kind)
     simulation = Simulation(company, writer, rng, volume, rates=rates, anomaly_plan=plan)
     simulation.opening_balances(start)
     simulation.run(start, days)
     log.info(
-        "generated %s (%s, seed %d): %d transactions",
-        truth.company_name,
-        size,
-        seed,
-        truth.transaction_count,
+        "generated %s (%s): %d transactions", truth.company_name, size, truth.transaction_count
     )
     return truth
 

@@ -34,8 +34,18 @@ MIX = {
     "bill": 0.35,
 }
 # All transactions an invoice drags along: payments, bill payments, converted estimates...
-TRANSACTIONS_PER_INVOICE = 5.0
-DEPOSIT_EARLY = 25  # undeposited payments that trigger a deposit before Friday
+TRANSACTIONS_PER_INVOICE = 4.6
+DEPOSIT_EARLY = 25
+LOAN_PAYMENT = (
+    "Equipment loan payment",
+    [("loan", 610_00), ("interest", 135_00)],
+    [("checking", 745_00)],
+)
+DEPRECIATION = (
+    "Monthly depreciation",
+    [("depreciation", 850_00)],
+    [("accum_depr", 850_00)],
+)  # undeposited payments that trigger a deposit before Friday
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class Rates:
     updates: float
     routines: tuple[str, ...]
     noise: float
+    minimum: float = 0.0  # expected count of every kind over the run, however small the company
 
 
 def last_day_of_month(day: date) -> bool:
@@ -78,6 +89,8 @@ class Simulation:
         )
         self.maintenance = Maintenance(company, writer, rng, self.sales, self.spending)
         self.carry = {name: rng.random() for name in (*MIX, "void", "delete", "update")}
+        floor = rates.minimum / volume.total_weight()
+        self.kind_rates = {name: max(share * rates.invoices, floor) for name, share in MIX.items()}
         self.makers = {
             "invoice": self.sales.invoice,
             "estimate": self.sales.estimate,
@@ -118,8 +131,8 @@ class Simulation:
         """One day of business, every change in time order."""
         weight = self.volume.weight(day)
         events: list[tuple[int, Any, tuple[Any, ...]]] = []
-        for name, share in MIX.items():
-            for _ in range(self._count(name, share * self.rates.invoices * weight)):
+        for name, rate in self.kind_rates.items():
+            for _ in range(self._count(name, rate * weight)):
                 start, end = (8 * 60, 18 * 60) if day.weekday() < 5 else (9 * 60, 14 * 60)
                 events.append((self.rng.randrange(start, end), self.makers[name], ()))
         events.extend(self.schedule.due(day))
@@ -149,46 +162,24 @@ class Simulation:
 
     def _routines(self, day: date) -> list[tuple[int, Any, tuple[Any, ...]]]:
         """Month-based routines: recurring bills, payroll, card and loan payments, taxes."""
-        routines, out = self.rates.routines, []
-        out.append((8 * 60 + 30, self.spending.recurring_bills, ()))
+        routines, spending = self.rates.routines, self.spending
+        out: list[tuple[int, Any, tuple[Any, ...]]] = [(8 * 60 + 30, spending.recurring_bills, ())]
         month_end = last_day_of_month(day)
         if "payroll" in routines and self.company.employees:
-            periods = 2 if len(self.company.employees) >= 8 else 1
-            if month_end or (periods == 2 and day.day == 15):
-                out.append((15 * 60, self.spending.payroll, (periods,)))
+            twice = len(self.company.employees) >= 8
+            if month_end or (twice and day.day == 15):
+                out.append((15 * 60, spending.payroll, ()))
         if "card_payment" in routines and day.day == 25:
-            out.append((10 * 60, self.spending.card_payment, ()))
+            out.append((10 * 60, spending.card_payment, ()))
         if "loan_payment" in routines and day.day == 5:
-            out.append(
-                (
-                    10 * 60 + 15,
-                    self._journal,
-                    (
-                        "Equipment loan payment",
-                        [("loan", 610_00), ("interest", 135_00)],
-                        [("checking", 745_00)],
-                    ),
-                )
-            )
+            out.append((10 * 60 + 15, self._journal, LOAN_PAYMENT))
         if "depreciation" in routines and month_end:
-            out.append(
-                (
-                    16 * 60 + 30,
-                    self._journal,
-                    ("Monthly depreciation", [("depreciation", 850_00)], [("accum_depr", 850_00)]),
-                )
-            )
+            out.append((16 * 60 + 30, self._journal, DEPRECIATION))
         if "sales_tax" in routines and day.day == 20 and day.month in (1, 4, 7, 10):
-            out.append((11 * 60, self.spending.sales_tax_payment, ()))
+            out.append((11 * 60, spending.sales_tax_payment, ()))
         if "interest" in routines and month_end:
-            amount = 500 + self.rng.randrange(4000)
-            out.append(
-                (
-                    16 * 60 + 45,
-                    self.sales.plain_deposit,
-                    ("interest_income", "savings", amount, "Interest earned"),
-                )
-            )
+            interest = ("interest_income", "savings", 500 + self.rng.randrange(4000), "Interest")
+            out.append((16 * 60 + 45, self.sales.plain_deposit, interest))
         return out
 
     def _journal(

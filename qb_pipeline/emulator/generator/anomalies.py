@@ -37,6 +37,8 @@ def plan_anomalies(
     """Which anomaly kinds to plant on which day (by ordinal), spread over the history."""
     every = [start + timedelta(days=i) for i in range(min(30, days // 4), days)]
     pools = {
+        "duplicate_bill": every[:-7],  # the copy follows days later, still inside the history
+        "duplicate_purchase": every[:-7],
         "odd_timing": [d for d in every if d.weekday() >= 5],
         "year_end": [d for d in every if d.month == 12 and d.day == 31],
     }

@@ -11,7 +11,6 @@ discounts, shipping lines, online payments.
 
 from __future__ import annotations
 
-import copy
 import random
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,6 +32,15 @@ HOURLY = (1, 1.5, 2, 2.5, 3, 4, 6, 8)
 DEPOSIT_MAX_LINES = 30
 
 
+def copy_line(line: dict[str, Any]) -> dict[str, Any]:
+    """A fresh copy of a sales line (the sink may keep what it is given)."""
+    detail = {
+        key: dict(value) if isinstance(value, dict) else value
+        for key, value in line["SalesItemLineDetail"].items()
+    }
+    return {**line, "SalesItemLineDetail": detail}
+
+
 class Sales:
     """Builds and sends sales-side transactions; schedules the customers' payments."""
 
@@ -47,7 +55,7 @@ class Sales:
         out = []
         for item in self.rng.sample(self.company.items, min(count, len(self.company.items))):
             unit = item.spec.unit
-            qty = self.rng.choice(HOURLY) if unit == "hour" else self.rng.randint(1, 12)
+            qty = self._quantity(unit, item.price)
             taxable = item.spec.taxable and customer.taxable
             detail: dict[str, Any] = {
                 "ItemRef": {"value": item.id},
@@ -66,6 +74,14 @@ class Sales:
                 }
             )
         return out
+
+    def _quantity(self, unit: str, price: float) -> float:
+        """Hours for hourly work, one of a big-ticket item, a handful of cheap ones."""
+        if unit == "hour":
+            return self.rng.choice(HOURLY)
+        if price >= 400:
+            return 1
+        return self.rng.randint(1, 3) if price >= 100 else self.rng.randint(1, 12)
 
     def header(self, customer: Party, day: date, lines: list[dict[str, Any]]) -> dict[str, Any]:
         """CustomerRef, TxnDate, Line, tax code and currency of a sales form."""
@@ -99,7 +115,7 @@ class Sales:
         payload.update(
             SalesTermRef={"value": customer.term_id},
             DueDate=(day + timedelta(days=customer.term_days)).isoformat(),
-            CustomerMemo=CUSTOMER_MEMO,
+            CustomerMemo=dict(CUSTOMER_MEMO),
             **extra,
         )
         answer = self.writer.create("Invoice", payload, at)
@@ -107,6 +123,7 @@ class Sales:
         balance = cents(float(answer.get("Balance", dollars(total))))
         doc = OpenDoc(str(answer["Id"]), customer, total, balance, str(answer["SyncToken"]), day)
         self.company.sales_tax += cents(float(answer.get("TxnTaxDetail", {}).get("TotalTax", 0)))
+        self.company.revenue += total
         if balance > 0:
             self.company.open_invoices[doc.id] = doc
             self.company.remember(RecentTxn("Invoice", doc.id, doc.sync_token, payload, customer))
@@ -184,7 +201,7 @@ class Sales:
         customer = self.customer()
         lines = self.lines(customer, self.rng.choice((2, 3, 4)))
         payload = self.header(customer, at.date(), lines)
-        payload.update(TxnStatus="Pending", CustomerMemo=CUSTOMER_MEMO)
+        payload.update(TxnStatus="Pending", CustomerMemo=dict(CUSTOMER_MEMO))
         payload["ExpirationDate"] = (at.date() + timedelta(days=30)).isoformat()
         answer = self.writer.create("Estimate", payload, at)
         doc = OpenDoc(
@@ -216,7 +233,7 @@ class Sales:
             self.set_estimate_status(at, estimate_id, "Accepted")
         self.company.estimates.pop(estimate_id, None)
         linked = [{"TxnId": doc.id, "TxnType": "Estimate"}]
-        lines = copy.deepcopy(doc.lines)
+        lines = [copy_line(line) for line in doc.lines]
         self.invoice(at + timedelta(minutes=5), doc.party, lines=lines, LinkedTxn=linked)
 
     # -- credit memos, refunds, sales receipts, deposits ---------------------------------
@@ -243,9 +260,10 @@ class Sales:
         payload.update(
             PaymentMethodRef={"value": self.company.methods[method]},
             DepositToAccountRef=self.company.account("checking"),
-            CustomerMemo=CUSTOMER_MEMO,
+            CustomerMemo=dict(CUSTOMER_MEMO),
         )
         answer = self.writer.create("SalesReceipt", payload, at)
+        self.company.revenue += cents(float(answer.get("TotalAmt", 0)))
         self.company.sales_tax += cents(float(answer.get("TxnTaxDetail", {}).get("TotalTax", 0)))
         self.company.remember(
             RecentTxn("SalesReceipt", str(answer["Id"]), str(answer["SyncToken"]), payload)

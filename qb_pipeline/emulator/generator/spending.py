@@ -247,10 +247,11 @@ class Spending:
         )
         return str(answer["Id"])
 
-    def payroll(self, at: datetime, periods_per_month: int) -> None:
-        gross = round(
-            len(self.company.employees) * 4200_00 / periods_per_month * self.rng.uniform(0.95, 1.08)
-        )
+    def payroll(self, at: datetime) -> None:
+        """Wages follow the work: about a third of the sales since the last payroll."""
+        floor = len(self.company.employees) * 400_00
+        gross = max(floor, round(self.company.revenue * self.rng.uniform(0.3, 0.36)))
+        self.company.revenue = 0
         employer_tax = round(gross * 0.0765)
         net = round(gross * 0.78)
         liabilities = gross - net + employer_tax

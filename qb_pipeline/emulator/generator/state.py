@@ -110,6 +110,7 @@ class Company:
     recent: dict[str, list[RecentTxn]] = field(default_factory=dict)
     card_charges: int = 0
     sales_tax: int = 0
+    revenue: int = 0  # sales since the last payroll, in cents: payroll follows the work
     check_number: int = 1000
     protected: set[str] = field(default_factory=set)  # anomaly Ids: never edited
 
@@ -142,26 +143,35 @@ class Writer:
     def __init__(self, sink: CompanySink, truth: GroundTruth) -> None:
         self.sink = sink
         self.truth = truth
+        self.last_at: datetime | None = None
+
+    def _moment(self, at: datetime) -> datetime:
+        """Changes reach the sink in time order: a follow-up never predates an earlier change."""
+        if self.last_at is not None and at < self.last_at:
+            at = self.last_at
+        self.last_at = at
+        return at
 
     def create(self, entity: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
-        answer = unwrap(entity, self.sink.create(entity, payload, at=at))
+        answer = unwrap(entity, self.sink.create(entity, payload, at=self._moment(at)))
         self.truth.created[entity] += 1
         return answer
 
     def update(self, entity: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
-        answer = unwrap(entity, self.sink.update(entity, payload, at=at))
+        answer = unwrap(entity, self.sink.update(entity, payload, at=self._moment(at)))
         self.truth.updated.append((entity, str(payload["Id"])))
         return answer
 
     def void(self, entity: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
-        answer = unwrap(entity, self.sink.void(entity, payload, at=at))
+        answer = unwrap(entity, self.sink.void(entity, payload, at=self._moment(at)))
         self.truth.voided.append((entity, str(payload["Id"])))
         return answer
 
     def delete(self, entity: str, payload: dict[str, Any], at: datetime) -> None:
-        self.sink.delete(entity, payload, at=at)
+        self.sink.delete(entity, payload, at=self._moment(at))
         self.truth.deleted.append((entity, str(payload["Id"])))
-        self.truth.drop_labels(entity, str(payload["Id"]))
+        if entity in ("Purchase", "Bill"):  # only expense transactions carry labels
+            self.truth.drop_labels(entity, str(payload["Id"]))
 
     def current(self, entity: str, object_id: str) -> dict[str, Any] | None:
         """The stored object as the server has it now (for name lists the server may touch)."""

@@ -56,8 +56,8 @@ class Anomaly:
 
     entity: str
     txn_id: str
-    kind: str  # duplicate_bill | duplicate_purchase | unusual_amount | odd_timing | year_end
-    reason: str  #   | new_vendor_large_payment
+    kind: str  # one of generator.ANOMALY_KINDS
+    reason: str
     related_ids: tuple[str, ...] = ()
 
 

@@ -1,0 +1,143 @@
+"""/cdc over real HTTP: one QueryResponse per entity, deleted stubs, order, cap, look-back.
+
+Real (API_FACTS 1.14, 11 item 13): ``CDCResponse[0].QueryResponse`` holds one object per
+requested entity, full objects ascending by LastUpdatedTime, deletes as ``status: Deleted``
+stubs, at most 1,000 objects, a 30-day look-back; ``changedSince`` may come without a time
+zone (company time, US/Pacific). Faked (our documented choices where QBO is UNCERTAIN): an
+entity without changes contributes ``{}``; a changedSince older than 30 days is refused with
+4001; over the cap the oldest changes are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from qb_pipeline.emulator import Emulator
+from qb_pipeline.emulator.clock import COMPANY_TZ
+from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
+    Realm,
+    assert_fault,
+    emulator,
+    realm,
+    server,
+)
+
+
+@pytest.fixture
+def cdc_config(emulator: Emulator) -> Iterator[Emulator]:
+    """The emulator, with its CDC settings put back after the test."""
+    saved = (emulator.config.cdc_max_objects, emulator.config.cdc_max_age_days)
+    yield emulator
+    emulator.config.cdc_max_objects, emulator.config.cdc_max_age_days = saved
+
+
+def since(emulator: Emulator, seconds_ago: float = 60) -> str:
+    return (emulator.clock.now() - timedelta(seconds=seconds_ago)).isoformat(timespec="seconds")
+
+
+def cdc(realm: Realm, entities: str, changed_since: str) -> list[dict]:
+    resp = realm.client.get("/cdc", params={"entities": entities, "changedSince": changed_since})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert set(body) == {"CDCResponse", "time"} and len(body["CDCResponse"]) == 1
+    return body["CDCResponse"][0]["QueryResponse"]
+
+
+def test_one_query_response_per_entity_in_request_order(realm: Realm, emulator: Emulator) -> None:
+    start = since(emulator)
+    customer = realm.customer("CDC Co")
+    invoice = realm.invoice(customer["Id"], 25)
+    responses = cdc(realm, "Invoice,Customer,Vendor", start)
+    assert len(responses) == 3
+    assert responses[0] == {"Invoice": [invoice], "startPosition": 1, "maxResults": 1}
+    assert [c["Id"] for c in responses[1]["Customer"]] == [customer["Id"]]
+    assert responses[1]["Customer"][0]["Balance"] == 25  # the current object, not the created one
+    assert responses[2] == {}
+
+
+def test_rows_ascend_by_last_updated_time(realm: Realm, emulator: Emulator) -> None:
+    start = since(emulator)
+    names = ["Third", "First", "Second"]
+    created = {}
+    for name in names:
+        created[name] = realm.customer(name)
+        emulator.clock.advance(3)
+    realm.update("Customer", {"Id": created["Third"]["Id"], "SyncToken": "0", "sparse": True,
+                              "Notes": "changed last"})
+    rows = cdc(realm, "Customer", start)[0]["Customer"]
+    assert [row["DisplayName"] for row in rows] == ["First", "Second", "Third"]
+    stamps = [row["MetaData"]["LastUpdatedTime"] for row in rows]
+    assert stamps == sorted(stamps)
+
+
+def test_deleted_objects_are_stubs(realm: Realm, emulator: Emulator) -> None:
+    customer = realm.customer("Deleting")
+    invoice = realm.invoice(customer["Id"], 10)
+    kept = realm.invoice(customer["Id"], 20)
+    emulator.clock.advance(2)
+    start = since(emulator, 1)
+    realm.client.post("/invoice", params={"operation": "delete"}, json={"Id": invoice["Id"], "SyncToken": "0"})
+    rows = cdc(realm, "Invoice", start)[0]["Invoice"]
+    (stub,) = rows
+    assert set(stub) == {"domain", "status", "Id", "MetaData"}
+    assert stub["status"] == "Deleted" and stub["Id"] == invoice["Id"] and stub["domain"] == "QBO"
+    assert set(stub["MetaData"]) == {"LastUpdatedTime"}
+    assert kept["Id"] not in [row["Id"] for row in rows]
+
+
+def test_cap_keeps_the_oldest_changes(realm: Realm, cdc_config: Emulator) -> None:
+    start = since(cdc_config)
+    for number in range(6):
+        realm.customer(f"Capped {number}")
+        cdc_config.clock.advance(1)
+    cdc_config.config.cdc_max_objects = 4
+    responses = cdc(realm, "Customer,Invoice", start)
+    rows = responses[0]["Customer"]
+    assert [row["DisplayName"] for row in rows] == [f"Capped {n}" for n in range(4)]
+    assert responses[0]["maxResults"] == 4 and responses[1] == {}
+
+
+def test_real_cap_is_1000_objects(realm: Realm, emulator: Emulator) -> None:
+    start = since(emulator)
+    for number in range(1100):
+        realm.books.create("Customer", {"DisplayName": f"Many {number:04d}"})
+    rows = cdc(realm, "Customer", start)[0]["Customer"]
+    assert len(rows) == 1000 and len({row["Id"] for row in rows}) == 1000
+
+
+def test_changed_since_older_than_30_days_is_refused(realm: Realm, emulator: Emulator) -> None:
+    too_old = (emulator.clock.now() - timedelta(days=31)).isoformat(timespec="seconds")
+    resp = realm.client.get("/cdc", params={"entities": "Customer", "changedSince": too_old})
+    error = assert_fault(resp, 400, "4001")
+    assert "30 days" in error["Detail"]
+    recent = (emulator.clock.now() - timedelta(days=29)).isoformat(timespec="seconds")
+    assert cdc(realm, "Customer", recent) == [{}]
+
+
+def test_changed_since_without_time_zone_is_company_time(realm: Realm, emulator: Emulator) -> None:
+    realm.customer("Before")
+    emulator.clock.advance(10)
+    local = emulator.clock.now().astimezone(COMPANY_TZ).replace(tzinfo=None)
+    emulator.clock.advance(10)
+    realm.customer("After")
+    rows = cdc(realm, "Customer", local.isoformat(timespec="seconds"))[0]["Customer"]
+    assert [row["DisplayName"] for row in rows] == ["After"]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"changedSince": "2024-01-01"}, "2020"),
+        ({"entities": "Customer"}, "2020"),
+        ({"entities": "Custmoer", "changedSince": "NOW"}, "4001"),
+        ({"entities": "TaxCode", "changedSince": "NOW"}, "4001"),
+        ({"entities": "Customer", "changedSince": "yesterday"}, "4001"),
+    ],
+)
+def test_bad_cdc_requests_are_faults(realm: Realm, emulator: Emulator, params: dict, code: str) -> None:
+    if params.get("changedSince") == "NOW":
+        params = {**params, "changedSince": since(emulator)}
+    assert_fault(realm.client.get("/cdc", params=params), 400, code)

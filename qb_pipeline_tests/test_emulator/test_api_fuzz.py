@@ -1,0 +1,172 @@
+"""Property test over real HTTP: bad requests never crash the emulator.
+
+Real: whatever a client sends under /v3 (malformed or gzip-garbled JSON, unknown entities,
+bad queries, huge page numbers, another company's id, an expired, revoked or garbage token,
+random bytes, random paths and query parameters) is answered like QBO would: a 2xx, a JSON
+``Fault`` envelope, or the lower-case 401 body; never an unhandled exception (a bare 500),
+and the server keeps serving afterwards. Faked: nothing; faults and throttles are off so every
+request reaches the handlers. The back door (/_emulator) is out of scope: it is not QBO.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qb_pipeline.emulator import EmulatorServer
+from qb_pipeline.emulator.entities import BY_PATH, ENTITY_TYPES
+from qb_pipeline_tests.test_emulator.test_api_support import new_realm, sales_line, server  # noqa: F401
+
+HEADS = sorted(BY_PATH) + ["query", "cdc", "batch", "reports", "upload", "taxservice", "nosuch"]
+REPORTS = ["TrialBalance", "ProfitAndLoss", "BalanceSheet", "AgedReceivables", "AgedPayables",
+           "CashFlow", "Nope"]
+PARAM_NAMES = ["query", "operation", "include", "minorversion", "requestid", "entities",
+               "changedSince", "sendTo", "start_date", "end_date", "date_macro", "aging_period",
+               "num_periods", "report_date", "customer", "accounting_method", "format",
+               "sourcecurrencycode", "sparse"]
+ENTITY_NAMES = list(ENTITY_TYPES) + ["Custmoer", "invoice", "TaxService", ""]
+FIELDS = ["Id", "DisplayName", "TotalAmt", "MetaData.LastUpdatedTime", "Active", "Line.Amount",
+          "CustomerRef", "Balance", "TxnDate", "x"]
+OPERATORS = ["=", "<", ">", "<=", ">=", "LIKE", "IN", "!=", "OR", ""]
+LITERALS = st.one_of(
+    st.sampled_from(["'a'", "'Amy\\'s'", "'%'", "true", "(true, false)", "('1','2')", "'2024-01-01'",
+                     "'2024-01-01T00:00:00Z'", "'", "\\", "''", "1e999", "-1", "'\u2019'"]),
+    st.integers(-(10**30), 10**30).map(str),
+)
+TEXT = st.text(max_size=40)
+
+
+@dataclass
+class Target:
+    """The running server and the identities a fuzzed request may use."""
+
+    url: str
+    realm_id: str
+    other_realm_id: str
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def target(server: EmulatorServer) -> Iterator[Target]:
+    em = server.emulator
+    expired = new_realm(server)
+    em.clock.advance(3601)  # expired's token is now an hour old
+    revoked = new_realm(server)
+    em.oauth.revoke_realm(revoked.realm_id)
+    main, other = new_realm(server), new_realm(server)
+    customer = main.customer("Fuzz Customer")
+    main.invoice(customer["Id"], 10)
+    main.create("SalesReceipt", {"Line": [sales_line(5)]})
+    tokens = {"valid": main.token, "expired": expired.token, "revoked": revoked.token,
+              "other": other.token, "garbage": "x" * 64}
+    for company in (expired, revoked, main, other):
+        company.client.close()
+    yield Target(server.url, main.realm_id, other.realm_id, tokens)
+
+
+def query_texts() -> st.SearchStrategy[str]:
+    structured = st.builds(
+        lambda sel, entity, field, op, lit, pos, size: (
+            f"{sel} FROM {entity} WHERE {field} {op} {lit} STARTPOSITION {pos} MAXRESULTS {size}"
+        ),
+        st.sampled_from(["SELECT *", "select count(*)", "SELECT Id, Name", "SELECT", "SELECT *, Sku"]),
+        st.sampled_from(ENTITY_NAMES), st.sampled_from(FIELDS), st.sampled_from(OPERATORS), LITERALS,
+        st.one_of(st.integers(-5, 10**40), st.just("x")),
+        st.one_of(st.integers(-5, 10**40), st.just("")),
+    )
+    return st.one_of(structured, TEXT, st.sampled_from(["SELECT * FROM Invoice ORDERBY", "SELECT * FROM"]))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def entity_bodies() -> st.SearchStrategy[Any]:
+    keys = st.sampled_from(["Id", "SyncToken", "sparse", "DisplayName", "Line", "CustomerRef",
+                            "TotalAmt", "Active", "Name", "VendorRef", "BatchItemRequest", "bId",
+                            "operation", "Query", "Amount", "LinkedTxn", "PayType", "TxnDate"])
+    return st.one_of(
+        JSON_VALUES,
+        st.dictionaries(keys, JSON_VALUES, max_size=6),
+        st.builds(lambda n: {"BatchItemRequest": [{"bId": str(i), "Query": "SELECT * FROM Item"}
+                                                  for i in range(n)]}, st.integers(0, 35)),
+    )
+
+
+@st.composite
+def fuzzed_request(draw: st.DrawFn, target: Target) -> dict[str, Any]:
+    realm = draw(st.sampled_from([target.realm_id] * 4 + [target.other_realm_id, "1", "abc", "9" * 30]))
+    head = draw(st.sampled_from(HEADS))
+    tail = draw(st.lists(st.one_of(st.sampled_from(["1", "2", "3", "pdf", "send", "0", "1.5"] + REPORTS),
+                                   st.text(alphabet="abcXYZ019-_.%~", max_size=8)), max_size=3))
+    path = "/".join([head, *tail])
+    params = draw(st.dictionaries(st.sampled_from(PARAM_NAMES) | TEXT, TEXT, max_size=4))
+    if head == "query" or draw(st.booleans()):
+        params["query"] = draw(query_texts())
+    body_kind = draw(st.sampled_from(["none", "json", "bytes", "gzip", "bad-gzip", "text"]))
+    body: bytes = b""
+    headers = {"Accept": "application/json"}
+    if body_kind in ("json", "gzip"):
+        body = json.dumps(draw(entity_bodies())).encode()
+    elif body_kind == "bytes":
+        body = draw(st.binary(max_size=80))
+    elif body_kind == "text":
+        body = draw(query_texts()).encode()
+        headers["Content-Type"] = "application/text"
+    if body_kind in ("gzip", "bad-gzip"):
+        headers["Content-Encoding"] = "gzip"
+        body = gzip.compress(body) if body_kind == "gzip" else body + draw(st.binary(max_size=20))
+    token = draw(st.sampled_from(["valid"] * 6 + ["expired", "revoked", "other", "garbage", "none"]))
+    if token != "none":
+        headers["Authorization"] = f"Bearer {target.tokens[token]}"
+    method = draw(st.sampled_from(["GET", "POST", "POST", "PUT", "DELETE"]))
+    prefix = draw(st.sampled_from([f"/v3/company/{realm}/"] * 9 + ["/v3/", "/", "/v2/company/"]))
+    return {"method": method, "url": target.url + prefix + path, "params": params,
+            "content": body, "headers": headers}
+
+
+def assert_qbo_shaped(resp: httpx.Response) -> None:
+    """A 2xx, a QBO Fault envelope, a throttle, or the lower-case 401 body; never a crash."""
+    assert resp.status_code != 500 or "Fault" in resp.text, resp.text
+    if 200 <= resp.status_code < 300:
+        return
+    if resp.status_code == 405:  # Starlette's answer for a method a route does not take
+        return
+    body = resp.json()
+    if resp.status_code == 401:
+        assert body["fault"]["error"][0]["code"] == "3200"
+        return
+    error = body["Fault"]["Error"][0]
+    assert isinstance(error["code"], str) and error["code"]
+    assert {"Message", "Detail", "element"} <= set(error)
+
+
+def test_bad_requests_never_crash_the_server(target: Target) -> None:
+    with httpx.Client(timeout=20.0) as client:
+
+        @settings(max_examples=150, deadline=None, derandomize=True,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(st.data())
+        def check(data: st.DataObject) -> None:
+            request = data.draw(fuzzed_request(target))
+            assert_qbo_shaped(client.request(**request))
+
+        check()
+        health = client.get(
+            f"{target.url}/v3/company/{target.realm_id}/query",
+            params={"query": "SELECT COUNT(*) FROM Customer WHERE Active IN (true, false)"},
+            headers={"Authorization": f"Bearer {target.tokens['valid']}", "Accept": "application/json"},
+        )
+        assert health.status_code == 200
+        assert health.json()["QueryResponse"]["totalCount"] >= 1
