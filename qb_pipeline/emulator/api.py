@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import gzip
 import json
+
+import orjson
+import logging
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,8 @@ from qb_pipeline.emulator.reports import build_report
 if TYPE_CHECKING:
     from qb_pipeline.emulator.backend import Emulator
     from qb_pipeline.emulator.books import Books
+
+logger = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json;charset=utf-8"
 PDF_SALES_FORMS = ("invoice", "estimate", "salesreceipt", "creditmemo", "refundreceipt")
@@ -79,7 +84,15 @@ class ApiResponse:
 
 def envelope(emulator: Emulator, payload: dict[str, Any], status: int = 200) -> ApiResponse:
     payload["time"] = envelope_time(emulator.clock.now())
-    return ApiResponse(status, json.dumps(payload, separators=(",", ":")).encode())
+    return ApiResponse(status, dumps(payload))
+
+
+def dumps(payload: Any) -> bytes:
+    """Compact JSON; orjson for speed (pages of 1,000 objects), json for what it refuses."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits echoed back
+        return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def fault_response(emulator: Emulator, fault: exc.FaultError) -> ApiResponse:
@@ -93,6 +106,9 @@ def handle(emulator: Emulator, request: ApiRequest) -> ApiResponse:
         return _dispatch(emulator, books, request)
     except exc.FaultError as fault:
         return fault_response(emulator, fault)
+    except Exception:  # an emulator bug still answers as QBO does: 500, SystemFault 10000
+        logger.exception("unhandled error in %s /%s", request.method, "/".join(request.parts))
+        return fault_response(emulator, exc.ServerError(500))
 
 
 def request_kind(parts: list[str]) -> str:
@@ -196,7 +212,7 @@ def _report(emulator: Emulator, books: Books, name: str, params: dict[str, str])
             company_name=info["CompanyName"], home_currency=books.home_currency,
             now_text=meta_time(emulator.clock.now()),
         )
-    return ApiResponse(200, json.dumps(report, separators=(",", ":")).encode())
+    return ApiResponse(200, dumps(report))
 
 
 def _pdf(books: Books, entity: str, object_id: str) -> ApiResponse:

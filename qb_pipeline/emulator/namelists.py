@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.entities import SHARED_NAME_SPACE, EntityType
-from qb_pipeline.emulator.fields import READ_ONLY, money, ref_id
+from qb_pipeline.emulator.fields import READ_ONLY, money, number, ref_id
 
 if TYPE_CHECKING:
     from qb_pipeline.emulator.books import Books
@@ -192,8 +192,8 @@ def _item(books: Books, obj: dict, current: dict | None) -> None:
 def _term(books: Books, obj: dict, current: dict | None) -> None:
     obj.setdefault("Type", "STANDARD")
     if obj["Type"] == "STANDARD":
-        obj.setdefault("DueDays", 0)
-        obj.setdefault("DiscountDays", 0)
+        for field in ("DueDays", "DiscountDays"):  # whole days; "abc" would poison DueDate
+            obj[field] = int(number(obj.get(field, 0), field))
 
 
 def _payment_method(books: Books, obj: dict, current: dict | None) -> None:
