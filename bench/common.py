@@ -59,6 +59,16 @@ def report(name: str, rows: list[dict[str, Any]]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"{name}-{stamp}.json"
-    path.write_text(json.dumps({"benchmark": name, "at": stamp, "machine": platform.node(),
-                                "cpus": os.cpu_count(), "results": rows}, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": name,
+                "at": stamp,
+                "machine": platform.node(),
+                "cpus": os.cpu_count(),
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     return path

@@ -19,17 +19,27 @@ log = logging.getLogger("qb_pipeline.cli")
 def _emulator_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("emulator", help="serve a local QuickBooks Online (API, OAuth, webhooks)")
     p.add_argument("--host", default=settings.DEFAULT_EMULATOR_HOST)
-    p.add_argument("--port", type=int, default=settings.DEFAULT_EMULATOR_PORT,
-                   help="0 picks a free port")
+    p.add_argument(
+        "--port", type=int, default=settings.DEFAULT_EMULATOR_PORT, help="0 picks a free port"
+    )
     p.add_argument("--companies", type=int, default=1, help="how many companies (realms)")
     p.add_argument("--size", choices=settings.EMULATOR_SIZES, default="tiny")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--multi-currency", type=int, default=1, metavar="N",
-                   help="how many of the companies are multi-currency (default 1)")
+    p.add_argument(
+        "--multi-currency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many of the companies are multi-currency (default 1)",
+    )
     p.add_argument("--client-id", default="emulator-client-id")
     p.add_argument("--client-secret", default="emulator-client-secret")
-    p.add_argument("--redirect-uri", action="append", default=[],
-                   help="allowed OAuth redirect URI (repeatable; none = any loopback URI)")
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="allowed OAuth redirect URI (repeatable; none = any loopback URI)",
+    )
     p.add_argument("--no-limits", action="store_true", help="lift QBO's throttles")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
@@ -53,14 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emulator_config(args: argparse.Namespace):  # noqa: ANN202 - local import of the type
+def _emulator_config(args: argparse.Namespace):
     from qb_pipeline.emulator.config import EmulatorConfig, OAuthClient, WebhookConfig
 
     config = EmulatorConfig(
-        clients=[OAuthClient(args.client_id, args.client_secret, list(args.redirect_uri),
-                             args.webhook_verifier)],
-        webhooks=WebhookConfig(urls=list(args.webhook_url), verifier_token=args.webhook_verifier,
-                               payload_format=args.webhook_format, files_dir=args.webhook_dir),
+        clients=[
+            OAuthClient(
+                args.client_id, args.client_secret, list(args.redirect_uri), args.webhook_verifier
+            )
+        ],
+        webhooks=WebhookConfig(
+            urls=list(args.webhook_url),
+            verifier_token=args.webhook_verifier,
+            payload_format=args.webhook_format,
+            files_dir=args.webhook_dir,
+        ),
     )
     config.limits.enabled = not args.no_limits
     config.faults.latency_ms, config.faults.jitter_ms = args.latency_ms, args.jitter_ms
@@ -76,24 +93,34 @@ def run_emulator(args: argparse.Namespace) -> int:
     server = EmulatorServer(emulator, host=args.host, port=args.port).start()
     print(f"QBO emulator at {server.url} (generating {args.companies} x {args.size})", flush=True)
     for index in range(args.companies):
-        books = emulator.create_realm(size=args.size, seed=args.seed + index,
-                                      multi_currency=index < args.multi_currency)
+        books = emulator.create_realm(
+            size=args.size, seed=args.seed + index, multi_currency=index < args.multi_currency
+        )
         truth = emulator.ground_truth.get(books.realm_id)
         if args.truth_dir and truth is not None:
             args.truth_dir.mkdir(parents=True, exist_ok=True)
             truth.to_json(args.truth_dir / f"{books.realm_id}.json")
         counts = books.counts()
         name = books.read("CompanyInfo", "1")["CompanyName"]
-        print(f"  realm {books.realm_id}  {name}: "
-              f"{sum(counts.values())} objects ({counts.get('Invoice', 0)} invoices)", flush=True)
+        print(
+            f"  realm {books.realm_id}  {name}: "
+            f"{sum(counts.values())} objects ({counts.get('Invoice', 0)} invoices)",
+            flush=True,
+        )
     info = {
-        "url": server.url, "api_base": f"{server.url}/v3", "discovery_url": server.discovery_url,
-        "client_id": args.client_id, "realms": emulator.realm_ids(),
+        "url": server.url,
+        "api_base": f"{server.url}/v3",
+        "discovery_url": server.discovery_url,
+        "client_id": args.client_id,
+        "realms": emulator.realm_ids(),
         "ready_seconds": round(time.monotonic() - started, 2),
     }
-    print(f"serving in {info['ready_seconds']} s; OAuth discovery: {server.discovery_url}\n"
-          f"client_id={args.client_id}  API base: {info['api_base']}  back door: "
-          f"{server.url}/_emulator/realms\nCtrl-C to stop.", flush=True)
+    print(
+        f"serving in {info['ready_seconds']} s; OAuth discovery: {server.discovery_url}\n"
+        f"client_id={args.client_id}  API base: {info['api_base']}  back door: "
+        f"{server.url}/_emulator/realms\nCtrl-C to stop.",
+        flush=True,
+    )
     if args.info_file:
         args.info_file.write_text(json.dumps(info, indent=2))
     stop = threading.Event()
@@ -106,8 +133,10 @@ def run_emulator(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.command == "emulator":
         return run_emulator(args)
     if args.command == "demo":

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import gzip
 import json
-
-import orjson
 import logging
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.batch import run_batch
@@ -129,7 +129,7 @@ def _dispatch(emulator: Emulator, books: Books, request: ApiRequest) -> ApiRespo
     if head == "query" and len(parts) == 1:
         text = request.params.get("query") if method == "GET" else request.text_body()
         if not text:
-            raise exc.QueryParse("Encountered \"<EOF>\" at line 1, column 1. Was expecting: \"select\"")
+            raise exc.QueryParse('Encountered "<EOF>" at line 1, column 1. Was expecting: "select"')
         return envelope(emulator, {"QueryResponse": run_query_text(emulator, books, text)})
     if head == "cdc" and len(parts) == 1 and method == "GET":
         return envelope(emulator, {"CDCResponse": run_cdc(emulator, books, request.params)})
@@ -208,8 +208,12 @@ def _report(emulator: Emulator, books: Books, name: str, params: dict[str, str])
     info = books.read("CompanyInfo", "1")
     with books.lock:
         report = build_report(
-            name, books.objects, params, today=books.today(),
-            company_name=info["CompanyName"], home_currency=books.home_currency,
+            name,
+            books.objects,
+            params,
+            today=books.today(),
+            company_name=info["CompanyName"],
+            home_currency=books.home_currency,
             now_text=meta_time(emulator.clock.now()),
         )
     return ApiResponse(200, dumps(report))
@@ -219,8 +223,9 @@ def _pdf(books: Books, entity: str, object_id: str) -> ApiResponse:
     document = books.read(entity, object_id)
     customer = books.objects["Customer"].get(document.get("CustomerRef", {}).get("value", ""))
     name = books.read("CompanyInfo", "1")["CompanyName"]
-    return ApiResponse(200, render_invoice_pdf(document, company_name=name, customer=customer),
-                       "application/pdf")
+    return ApiResponse(
+        200, render_invoice_pdf(document, company_name=name, customer=customer), "application/pdf"
+    )
 
 
 def entity_of(name: str) -> str:

@@ -20,11 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from qb_pipeline.emulator import api, exceptions as exc, faults as fault_kinds
+from qb_pipeline.emulator import api
+from qb_pipeline.emulator import exceptions as exc
+from qb_pipeline.emulator import faults as fault_kinds
 from qb_pipeline.emulator.backdoor import ROUTES as BACKDOOR_ROUTES
 from qb_pipeline.emulator.backend import Emulator, Replay
 from qb_pipeline.emulator.clock import envelope_time
-from qb_pipeline.emulator.oauth_routes import ROUTES as OAUTH_ROUTES, new_intuit_tid
+from qb_pipeline.emulator.oauth_routes import ROUTES as OAUTH_ROUTES
+from qb_pipeline.emulator.oauth_routes import new_intuit_tid
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +108,9 @@ async def accounting(request: Request) -> Response:
         permit.release()
 
 
-async def _admitted(emulator: Emulator, request: Request, realm_id: str, parts: list[str]) -> Response:
+async def _admitted(
+    emulator: Emulator, request: Request, realm_id: str, parts: list[str]
+) -> Response:
     decision = emulator.faults.decide()
     if decision.latency_seconds > 0:
         await asyncio.sleep(decision.latency_seconds)
@@ -125,8 +130,11 @@ async def _admitted(emulator: Emulator, request: Request, realm_id: str, parts: 
     result = api.handle(emulator, call)
     emulator.count_request(realm_id, api.request_kind(parts))
     if request_id:
-        emulator.remember(realm_id, request_id,
-                          Replay(result.status, result.body, {"Content-Type": result.content_type}))
+        emulator.remember(
+            realm_id,
+            request_id,
+            Replay(result.status, result.body, {"Content-Type": result.content_type}),
+        )
     if decision.action == fault_kinds.DROP_AFTER:
         return _abort_connection(request)
     return _send(result)

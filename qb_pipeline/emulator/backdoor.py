@@ -83,8 +83,15 @@ def _realm(request: Request) -> str:
 
 async def list_realms(request: Request) -> Response:
     em = _emulator(request)
-    return JSONResponse({r: {"name": em.realms[r].read("CompanyInfo", "1")["CompanyName"],
-                             "objects": em.realms[r].counts()} for r in em.realm_ids()})
+    return JSONResponse(
+        {
+            r: {
+                "name": em.realms[r].read("CompanyInfo", "1")["CompanyName"],
+                "objects": em.realms[r].counts(),
+            }
+            for r in em.realm_ids()
+        }
+    )
 
 
 async def create_realm(request: Request) -> Response:
@@ -94,9 +101,12 @@ async def create_realm(request: Request) -> Response:
     if realm_id is not None and not str(realm_id).isdigit():
         raise BackdoorError(400, f"realm_id must be a string of digits, not {realm_id!r}")
     books = await run_in_threadpool(
-        em.create_realm, str(realm_id) if realm_id is not None else None,
-        name=str(body["name"]) if body.get("name") else None, size=body.get("size"),
-        seed=int(body.get("seed", 0)), multi_currency=bool(body.get("multi_currency", False)),
+        em.create_realm,
+        str(realm_id) if realm_id is not None else None,
+        name=str(body["name"]) if body.get("name") else None,
+        size=body.get("size"),
+        seed=int(body.get("seed", 0)),
+        multi_currency=bool(body.get("multi_currency", False)),
     )
     return JSONResponse({"realm_id": books.realm_id, "objects": books.counts()}, 201)
 
@@ -134,11 +144,20 @@ async def simulate(request: Request) -> Response:
     if days < 1:
         raise BackdoorError(400, "days must be >= 1")
     truth = await run_in_threadpool(
-        simulate_days, em.realms[realm_id], days=days, seed=int(body.get("seed", 1)),
+        simulate_days,
+        em.realms[realm_id],
+        days=days,
+        seed=int(body.get("seed", 1)),
         start=em.clock.now(),
     )
-    return JSONResponse({"realm_id": realm_id, "days": days, "objects": em.realms[realm_id].counts(),
-                         "anomalies": len(getattr(truth, "anomalies", []))})
+    return JSONResponse(
+        {
+            "realm_id": realm_id,
+            "days": days,
+            "objects": em.realms[realm_id].counts(),
+            "anomalies": len(getattr(truth, "anomalies", [])),
+        }
+    )
 
 
 async def tokens(request: Request) -> Response:
@@ -166,7 +185,9 @@ async def objects(request: Request) -> Response:
         obj = books.objects[et.name].get(object_id)
         deleted = books.tombstones[et.name].get(object_id)
     if obj is None:
-        raise BackdoorError(404, f"{et.name} {object_id} " + ("was deleted" if deleted else "not found"))
+        raise BackdoorError(
+            404, f"{et.name} {object_id} " + ("was deleted" if deleted else "not found")
+        )
     return JSONResponse(obj)
 
 
@@ -225,9 +246,12 @@ def _config_endpoint(section: str) -> Any:
 
 async def clients(request: Request) -> Response:
     body = await _json(request)
-    client = OAuthClient(str(body["client_id"]), str(body["client_secret"]),
-                         list(body.get("redirect_uris", [])),
-                         str(body.get("webhook_verifier_token", "emulator-verifier-token")))
+    client = OAuthClient(
+        str(body["client_id"]),
+        str(body["client_secret"]),
+        list(body.get("redirect_uris", [])),
+        str(body.get("webhook_verifier_token", "emulator-verifier-token")),
+    )
     _emulator(request).oauth.register_client(client)
     return JSONResponse({"client_id": client.client_id}, 201)
 

@@ -65,23 +65,44 @@ class Emulator:
                 if realm_id not in self.realms:
                     return realm_id
 
-    def create_realm(self, realm_id: str | None = None, *, name: str | None = None,
-                     size: str | None = None, seed: int = 0, multi_currency: bool = False,
-                     end: date | None = None) -> Books:
+    def create_realm(
+        self,
+        realm_id: str | None = None,
+        *,
+        name: str | None = None,
+        size: str | None = None,
+        seed: int = 0,
+        multi_currency: bool = False,
+        end: date | None = None,
+    ) -> Books:
         """A new company: empty with the starter chart, or generated at a size."""
         realm_id = realm_id or self.new_realm_id()
         if realm_id in self.realms:
             raise ValueError(f"realm {realm_id} already exists")
         if size is None:
-            books = Books(realm_id, self.clock, name=name or f"Sandbox Company_US_{len(self.realms) + 1}",
-                          multi_currency=multi_currency)
+            books = Books(
+                realm_id,
+                self.clock,
+                name=name or f"Sandbox Company_US_{len(self.realms) + 1}",
+                multi_currency=multi_currency,
+            )
         else:
             from qb_pipeline.emulator.generator import company_name, generate_company
 
-            books = Books(realm_id, self.clock, name=name or company_name(seed, len(self.realms)),
-                          multi_currency=multi_currency, starter_chart=False)
-            truth = generate_company(books, size=size, seed=seed, multi_currency=multi_currency,
-                                     end=end or company_today(self.clock))
+            books = Books(
+                realm_id,
+                self.clock,
+                name=name or company_name(seed, len(self.realms)),
+                multi_currency=multi_currency,
+                starter_chart=False,
+            )
+            truth = generate_company(
+                books,
+                size=size,
+                seed=seed,
+                multi_currency=multi_currency,
+                end=end or company_today(self.clock),
+            )
             self.ground_truth[realm_id] = truth
         books.listener = self.webhooks.notify
         with self._lock:
@@ -92,9 +113,11 @@ class Emulator:
         books = self.realms.get(realm_id)
         if books is None:
             raise exc.FaultError(
-                "3100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                "3100",
+                "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
                 f"Company {realm_id} does not exist or this app is not connected to it",
-                fault_type="AuthorizationFault", status=403,
+                fault_type="AuthorizationFault",
+                status=403,
             )
         return books
 

@@ -75,5 +75,9 @@ def _execute(emulator: Emulator, books: Books, item: dict[str, Any]) -> dict[str
         return {name: books.update(name, payload)}
     if operation == "delete":
         return {name: books.delete(name, payload)}
-    raise exc.InvalidValue("2170", "Invalid Enumeration",
-                           f"Invalid Enumeration : operation {operation or '(none)'}", "operation")
+    raise exc.InvalidValue(
+        "2170",
+        "Invalid Enumeration",
+        f"Invalid Enumeration : operation {operation or '(none)'}",
+        "operation",
+    )

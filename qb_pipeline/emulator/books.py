@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from qb_pipeline.emulator import company, exceptions as exc, forms, links, namelists
+from qb_pipeline.emulator import company, forms, links, namelists
+from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.clock import COMPANY_TZ, Clock, company_today, meta_time
 from qb_pipeline.emulator.entities import ENTITY_TYPES, SHARED_NAME_SPACE, EntityType, Kind
 from qb_pipeline.emulator.fields import check_known, clean, ref_id, sync_token, valid_id
@@ -29,9 +30,16 @@ NOT_CREATABLE = ("TaxCode", "TaxRate", "CompanyInfo", "Preferences")
 class Books:
     """The state of one QBO company. Thread-safe; all writes under ``self.lock``."""
 
-    def __init__(self, realm_id: str, clock: Clock, *, name: str = "Sandbox Company_US_1",
-                 home_currency: str = "USD", multi_currency: bool = False,
-                 starter_chart: bool = True) -> None:
+    def __init__(
+        self,
+        realm_id: str,
+        clock: Clock,
+        *,
+        name: str = "Sandbox Company_US_1",
+        home_currency: str = "USD",
+        multi_currency: bool = False,
+        starter_chart: bool = True,
+    ) -> None:
         self.realm_id = realm_id
         self.clock = clock
         self.home_currency = home_currency
@@ -55,7 +63,9 @@ class Books:
         with self.operation(self.clock.now(), notify=False):
             today = company_today(self.clock).isoformat()
             self._store_new("CompanyInfo", company.company_info(self.realm_id, name, "US", today))
-            self._store_new("Preferences", company.preferences(self.home_currency, multi_currency, name))
+            self._store_new(
+                "Preferences", company.preferences(self.home_currency, multi_currency, name)
+            )
             self._store_new("TaxAgency", dict(company.TAX_AGENCY))
             self._store_new("TaxRate", dict(company.TAX_RATE))
             self._ids["TaxCode"] = 1
@@ -68,8 +78,15 @@ class Books:
                 for sub_type in company.SPECIAL_ACCOUNTS:
                     self.special_account(sub_type)
                 income = self.find("Account", "Name", "Services")
-                self.create("Item", {"Name": "Services", "Type": "Service",
-                                     "IncomeAccountRef": {"value": income["Id"]}}, at=self._moment)
+                self.create(
+                    "Item",
+                    {
+                        "Name": "Services",
+                        "Type": "Service",
+                        "IncomeAccountRef": {"value": income["Id"]},
+                    },
+                    at=self._moment,
+                )
 
     # -- operations -----------------------------------------------------------------------
     @contextmanager
@@ -91,8 +108,9 @@ class Books:
                 self._touched, self._events = None, []
             if notify and self.listener is not None:
                 for entity, object_id, operation, deleted_id in events:
-                    self.listener(self.realm_id, entity, object_id, operation, self._moment,
-                                  deleted_id)
+                    self.listener(
+                        self.realm_id, entity, object_id, operation, self._moment, deleted_id
+                    )
 
     def touch(self, entity: str, object_id: str, *, bump: bool) -> None:
         """Mark a related object changed by side effect (bump: also SyncToken, as QBO does)."""
@@ -117,8 +135,14 @@ class Books:
     def _store_new(self, entity: str, obj: dict) -> dict:
         object_id = obj.get("Id") or self._next_id(entity)
         stamp = meta_time(self._moment)
-        stored = {"domain": "QBO", "sparse": False, **obj, "Id": object_id, "SyncToken": "0",
-                  "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp}}
+        stored = {
+            "domain": "QBO",
+            "sparse": False,
+            **obj,
+            "Id": object_id,
+            "SyncToken": "0",
+            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+        }
         self.objects[entity][object_id] = stored
         self.updated_at[entity][object_id] = self._moment.timestamp()
         self._events.append((entity, object_id, "Create", None))
@@ -157,7 +181,9 @@ class Books:
             sparse = str(payload.get("sparse", "false")).lower() == "true"
             merged = {**current, **payload} if sparse else _full_update(et, current, payload)
             new = self._prepare(et, merged, current)
-            new.update(Id=current["Id"], SyncToken=current["SyncToken"], MetaData=current["MetaData"])
+            new.update(
+                Id=current["Id"], SyncToken=current["SyncToken"], MetaData=current["MetaData"]
+            )
             new.setdefault("domain", "QBO")
             new["sparse"] = False
             if _same(new, current):
@@ -185,7 +211,8 @@ class Books:
         et = ENTITY_TYPES[entity]
         if not et.deletable:
             raise exc.FaultError(
-                "6000", "A business validation error has occurred while processing your request",
+                "6000",
+                "A business validation error has occurred while processing your request",
                 f"Business Validation Error: Operation delete is not supported for {entity}; "
                 "make it inactive instead.",
             )
@@ -215,8 +242,12 @@ class Books:
             address = to or current.get("BillEmail", {}).get("Address")
             if not address:
                 raise exc.RequiredParam("BillEmail")
-            new = {**current, "EmailStatus": "EmailSent", "BillEmail": {"Address": address},
-                   "DeliveryInfo": {"DeliveryType": "Email", "DeliveryTime": meta_time(moment)}}
+            new = {
+                **current,
+                "EmailStatus": "EmailSent",
+                "BillEmail": {"Address": address},
+                "DeliveryInfo": {"DeliveryType": "Email", "DeliveryTime": meta_time(moment)},
+            }
             self._replace(entity, current, new)
             self._events.append((entity, object_id, "Emailed", None))
             return self.objects[entity][object_id]
@@ -265,7 +296,9 @@ class Books:
     def get_ref(self, entity: str, object_id: str, element: str) -> dict:
         """A referenced object; missing or inactive -> 2500 Invalid Reference Id."""
         obj = self.objects[entity].get(str(object_id))
-        if obj is None or (ENTITY_TYPES[entity].kind == Kind.NAME_LIST and obj.get("Active") is False):
+        if obj is None or (
+            ENTITY_TYPES[entity].kind == Kind.NAME_LIST and obj.get("Active") is False
+        ):
             raise exc.InvalidReference(entity, str(object_id), element)
         return obj
 
@@ -303,8 +336,11 @@ class Books:
 
     def sales_rates(self, code: dict) -> list[dict]:
         details = code.get("SalesTaxRateList", {}).get("TaxRateDetail", [])
-        return [self.objects["TaxRate"][d["TaxRateRef"]["value"]] for d in details
-                if d["TaxRateRef"]["value"] in self.objects["TaxRate"]]
+        return [
+            self.objects["TaxRate"][d["TaxRateRef"]["value"]]
+            for d in details
+            if d["TaxRateRef"]["value"] in self.objects["TaxRate"]
+        ]
 
     def special_account(self, sub_type: str) -> str:
         """Id of the account of that AccountSubType, created on first use as QBO does."""

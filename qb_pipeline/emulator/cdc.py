@@ -57,21 +57,19 @@ def run_cdc(emulator: Emulator, books: Books, params: dict[str, str]) -> list[di
             f"{emulator.config.cdc_max_age_days} days in the past"
         )
     cutoff = since.timestamp()
-    changes: list[tuple[float, int, str, str, bool]] = []
     with books.lock:
-        for order, name in enumerate(names):
-            for object_id, stamp in books.updated_at[name].items():
-                if stamp >= cutoff:
-                    changes.append((stamp, int(object_id) if object_id.isdigit() else 0, name, object_id, False))
-            for object_id, (stamp, _text) in books.tombstones[name].items():
-                if stamp >= cutoff:
-                    changes.append((stamp, int(object_id) if object_id.isdigit() else 0, name, object_id, True))
-            del order
+        changes = [
+            (stamp, _numeric(object_id), name, object_id, deleted)
+            for name in names
+            for object_id, stamp, deleted in _changed(books, name)
+            if stamp >= cutoff
+        ]
         kept = heapq.nsmallest(emulator.config.cdc_max_objects, changes)
         by_entity: dict[str, list[dict]] = {name: [] for name in names}
         for _stamp, _num, name, object_id, deleted in kept:
-            by_entity[name].append(_stub(books, name, object_id) if deleted
-                                   else books.objects[name][object_id])
+            by_entity[name].append(
+                _stub(books, name, object_id) if deleted else books.objects[name][object_id]
+            )
     responses = []
     for name in names:
         rows = by_entity[name]
@@ -79,7 +77,21 @@ def run_cdc(emulator: Emulator, books: Books, params: dict[str, str]) -> list[di
     return [{"QueryResponse": responses}]
 
 
+def _changed(books: Books, entity: str) -> list[tuple[str, float, bool]]:
+    live = [(oid, stamp, False) for oid, stamp in books.updated_at[entity].items()]
+    gone = [(oid, stamp, True) for oid, (stamp, _text) in books.tombstones[entity].items()]
+    return live + gone
+
+
+def _numeric(object_id: str) -> int:
+    return int(object_id) if object_id.isdigit() else 0
+
+
 def _stub(books: Books, entity: str, object_id: str) -> dict[str, Any]:
     _stamp, text = books.tombstones[entity][object_id]
-    return {"domain": "QBO", "status": "Deleted", "Id": object_id,
-            "MetaData": {"LastUpdatedTime": text}}
+    return {
+        "domain": "QBO",
+        "status": "Deleted",
+        "Id": object_id,
+        "MetaData": {"LastUpdatedTime": text},
+    }

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from qb_pipeline.emulator.config import FaultsConfig
 
 NONE, ERROR_500, ERROR_503, DROP, DROP_AFTER, THROTTLE = (
-    "none", "500", "503", "drop", "drop_after_commit", "throttle")
+    "none",
+    "500",
+    "503",
+    "drop",
+    "drop_after_commit",
+    "throttle",
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,12 @@ class FaultInjector:
             self._storm_left -= 1
             return THROTTLE
         roll = self._rng.random()
-        for action, rate in ((ERROR_500, cfg.error_500_rate), (ERROR_503, cfg.error_503_rate),
-                             (DROP, cfg.drop_rate), (DROP_AFTER, cfg.drop_after_commit_rate)):
+        for action, rate in (
+            (ERROR_500, cfg.error_500_rate),
+            (ERROR_503, cfg.error_503_rate),
+            (DROP, cfg.drop_rate),
+            (DROP_AFTER, cfg.drop_after_commit_rate),
+        ):
             if roll < rate:
                 return action
             roll -= rate

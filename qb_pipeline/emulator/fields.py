@@ -18,15 +18,29 @@ from qb_pipeline.emulator import exceptions as exc
 
 # Properties the server computes or owns: accepted on input (clients echo them) but ignored.
 READ_ONLY = frozenset(
-    {"domain", "sparse", "MetaData", "status", "FullyQualifiedName", "Level", "Balance",
-     "BalanceWithJobs", "HomeBalance", "CurrentBalance", "CurrentBalanceWithSubAccounts",
-     "LineEx", "PurchaseEx"}
+    {
+        "domain",
+        "sparse",
+        "MetaData",
+        "status",
+        "FullyQualifiedName",
+        "Level",
+        "Balance",
+        "BalanceWithJobs",
+        "HomeBalance",
+        "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
+        "LineEx",
+        "PurchaseEx",
+    }
 )
 
 
 @cache
 def known_fields(entity: str) -> frozenset[str]:
-    data = json.loads(resources.files("qb_pipeline.emulator").joinpath("data/fields.json").read_text())
+    data = json.loads(
+        resources.files("qb_pipeline.emulator").joinpath("data/fields.json").read_text()
+    )
     return frozenset(data.get(entity, ()))
 
 
@@ -45,8 +59,20 @@ LIST_FIELDS = frozenset(
 )
 OBJECT_FIELDS = frozenset({"CashBack", "CheckPayment", "CreditCardPayment", "Mobile", "Fax"})
 OBJECT_SUFFIXES = ("Ref", "Detail", "Addr", "Email", "Phone", "Info")
-SCALAR_FIELDS = frozenset({"value", "DetailType", "PostingType", "PaymentType", "PayType",
-                           "AccountType", "AccountSubType", "Type", "TxnId", "TxnType"})
+SCALAR_FIELDS = frozenset(
+    {
+        "value",
+        "DetailType",
+        "PostingType",
+        "PaymentType",
+        "PayType",
+        "AccountType",
+        "AccountSubType",
+        "Type",
+        "TxnId",
+        "TxnType",
+    }
+)
 
 
 def _expected_shape(key: str) -> type | tuple[type, ...] | None:
@@ -83,9 +109,11 @@ def check_shapes(value: Any, parent: str = "") -> None:
 def _wrong_shape(key: str, expected: type | tuple[type, ...], item: Any) -> exc.FaultError:
     wanted = "an array" if expected is list else "an object" if expected is dict else "a value"
     return exc.FaultError(
-        "2010", "Request has invalid or unsupported property",
+        "2010",
+        "Request has invalid or unsupported property",
         f"Property Name:{key} must be {wanted}, not {type(item).__name__} specified is "
-        "unsupported or invalid", element=key,
+        "unsupported or invalid",
+        element=key,
     )
 
 
@@ -157,7 +185,9 @@ def sync_token(value: Any) -> str:
         return str(int(str(value)))
     except ValueError:
         raise exc.InvalidValue(
-            "2030", "Invalid ID", f"SyncToken should be a valid number. Supplied value:{value}",
+            "2030",
+            "Invalid ID",
+            f"SyncToken should be a valid number. Supplied value:{value}",
             "SyncToken",
         ) from None
 

@@ -31,7 +31,9 @@ def prepare(books: Books, et: EntityType, payload: dict[str, Any], current: dict
     for field in et.required:
         if field not in obj or obj[field] in ([], {}):
             raise exc.RequiredParam(field)
-    obj["TxnDate"] = qbo_date(obj.get("TxnDate") or books.today().isoformat(), "TxnDate").isoformat()
+    obj["TxnDate"] = qbo_date(
+        obj.get("TxnDate") or books.today().isoformat(), "TxnDate"
+    ).isoformat()
     currency = _currency(books, obj)
     obj["CurrencyRef"] = books.currency_ref(currency)
     if currency != books.home_currency:
@@ -47,9 +49,11 @@ def prepare(books: Books, et: EntityType, payload: dict[str, Any], current: dict
         obj["DocNumber"] = current.get("DocNumber") if current else books.next_doc_number(et.name)
     if obj.get("DocNumber") and len(str(obj["DocNumber"])) > 21:
         raise exc.InvalidValue(
-            "2050", "Invalid String Length",
+            "2050",
+            "Invalid String Length",
             "String length specified does not match the supported length. Min:0 Max:21 "
-            f"supported. Supplied length:{len(str(obj['DocNumber']))}", "DocNumber",
+            f"supported. Supplied length:{len(str(obj['DocNumber']))}",
+            "DocNumber",
         )
     return obj
 
@@ -78,7 +82,11 @@ def _named_ref(books: Books, obj: dict, field: str, entity: str) -> dict | None:
 
 
 def _number_lines(lines: list[dict], current: dict | None, first: int = 1) -> None:
-    used = [int(line["Id"]) for line in (current or {}).get("Line", []) if str(line.get("Id", "")).isdigit()]
+    used = [
+        int(line["Id"])
+        for line in (current or {}).get("Line", [])
+        if str(line.get("Id", "")).isdigit()
+    ]
     next_id = max(used, default=first - 1) + 1
     for num, line in enumerate(lines, start=1):
         if not str(line.get("Id", "")).isdigit() or current is None:
@@ -99,7 +107,8 @@ def _sales_line(books: Books, line: dict) -> None:
         amount = round(qty * price, 2)
     elif qty is not None and price is not None and abs(round(qty * price, 2) - amount) > 0.005:
         raise exc.BusinessRule(
-            f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", code="6070",
+            f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}",
+            code="6070",
             element="Amount",
         )
     elif qty is not None and price is None and qty:
@@ -139,8 +148,10 @@ def _sales_form(books: Books, et: EntityType, obj: dict, current: dict | None) -
             discount += line["Amount"]
         elif line.get("DetailType") not in (SALES_DETAIL, "DescriptionOnly", "GroupLineDetail"):
             raise exc.InvalidValue(
-                "2170", "Invalid Enumeration",
-                f"Invalid Enumeration : {line.get('DetailType')}", "DetailType",
+                "2170",
+                "Invalid Enumeration",
+                f"Invalid Enumeration : {line.get('DetailType')}",
+                "DetailType",
             )
     _number_lines(lines, current)
     subtotal = round(subtotal, 2)
@@ -165,8 +176,12 @@ def _sales_form_balance(books: Books, et: EntityType, obj: dict, current: dict |
             raise exc.BusinessRule("The invoice total is less than the payments applied to it.")
         obj["Balance"] = round(obj["TotalAmt"] - applied, 2)
         _due_date(books, obj)
-        for flag in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment",
-                     "AllowOnlineACHPayment"):
+        for flag in (
+            "AllowIPNPayment",
+            "AllowOnlinePayment",
+            "AllowOnlineCreditCardPayment",
+            "AllowOnlineACHPayment",
+        ):
             obj.setdefault(flag, False)
     elif et.name == "CreditMemo":
         obj["RemainingCredit"] = round(obj["TotalAmt"] - applied, 2)
@@ -186,8 +201,11 @@ def _sales_form_balance(books: Books, et: EntityType, obj: dict, current: dict |
 def _keep_links(obj: dict, current: dict | None, server_types: tuple[str, ...]) -> list[dict]:
     """Header LinkedTxn: server-maintained links survive a full update; client ones are taken."""
     given = [dict(link) for link in obj.get("LinkedTxn", []) if link.get("TxnType") == "Estimate"]
-    kept = [dict(link) for link in (current or {}).get("LinkedTxn", [])
-            if link.get("TxnType") in server_types and link.get("TxnType") != "Estimate"]
+    kept = [
+        dict(link)
+        for link in (current or {}).get("LinkedTxn", [])
+        if link.get("TxnType") in server_types and link.get("TxnType") != "Estimate"
+    ]
     return kept + given
 
 
@@ -225,11 +243,18 @@ def _tax_detail(books: Books, obj: dict, taxable: float) -> dict:
     for rate in books.sales_rates(code):
         amount = round(taxable * rate["RateValue"] / 100, 2)
         total += amount
-        lines.append({
-            "Amount": amount, "DetailType": "TaxLineDetail",
-            "TaxLineDetail": {"TaxRateRef": {"value": rate["Id"]}, "PercentBased": True,
-                              "TaxPercent": rate["RateValue"], "NetAmountTaxable": round(taxable, 2)},
-        })
+        lines.append(
+            {
+                "Amount": amount,
+                "DetailType": "TaxLineDetail",
+                "TaxLineDetail": {
+                    "TaxRateRef": {"value": rate["Id"]},
+                    "PercentBased": True,
+                    "TaxPercent": rate["RateValue"],
+                    "NetAmountTaxable": round(taxable, 2),
+                },
+            }
+        )
     return {"TxnTaxCodeRef": {"value": code_id}, "TotalTax": round(total, 2), "TaxLine": lines}
 
 
@@ -267,12 +292,16 @@ def _expense_form(books: Books, et: EntityType, obj: dict, current: dict | None)
         _named_ref(books, obj, "AccountRef", "Account")
         if obj["PaymentType"] not in ("Cash", "Check", "CreditCard"):
             raise exc.InvalidValue(
-                "2170", "Invalid Enumeration", f"Invalid Enumeration : {obj['PaymentType']}",
+                "2170",
+                "Invalid Enumeration",
+                f"Invalid Enumeration : {obj['PaymentType']}",
                 "PaymentType",
             )
         if "EntityRef" in obj:
             kind = obj["EntityRef"].get("type", "Vendor")
-            _named_ref(books, obj, "EntityRef", kind if kind in ("Customer", "Employee") else "Vendor")
+            _named_ref(
+                books, obj, "EntityRef", kind if kind in ("Customer", "Employee") else "Vendor"
+            )
             obj["EntityRef"]["type"] = kind
         obj.setdefault("Credit", False)
     lines = obj["Line"]
@@ -311,7 +340,9 @@ def _journal_entry(books: Books, et: EntityType, obj: dict, current: dict | None
             raise exc.RequiredParam("JournalEntryLineDetail")
         if detail.get("PostingType") not in ("Debit", "Credit"):
             raise exc.FaultError(
-                "2260", "Missing Posting Type", "You must select a posting type (Debit or Credit).",
+                "2260",
+                "Missing Posting Type",
+                "You must select a posting type (Debit or Credit).",
                 "PostingType",
             )
         if "AccountRef" not in detail:
@@ -324,8 +355,10 @@ def _journal_entry(books: Books, et: EntityType, obj: dict, current: dict | None
             credits += line["Amount"]
     if abs(debits - credits) > 0.005:
         raise exc.FaultError(
-            "2300", "Transaction must balance",
-            "Transaction must balance: Debits and credits must be equal.", "Line",
+            "2300",
+            "Transaction must balance",
+            "Transaction must balance: Debits and credits must be equal.",
+            "Line",
         )
     _number_lines(obj["Line"], current, first=0)
     obj["TotalAmt"] = round(debits, 2)
@@ -374,7 +407,9 @@ def _payment(books: Books, et: EntityType, obj: dict, current: dict | None) -> N
             "The amount applied to transactions is greater than the payment amount.",
             element="TotalAmt",
         )
-    obj["LinkedTxn"] = [x for x in (current or {}).get("LinkedTxn", []) if x.get("TxnType") == "Deposit"]
+    obj["LinkedTxn"] = [
+        x for x in (current or {}).get("LinkedTxn", []) if x.get("TxnType") == "Deposit"
+    ]
     obj.setdefault("ProcessPayment", False)
 
 
@@ -405,8 +440,8 @@ def _bill_payment(books: Books, et: EntityType, obj: dict, current: dict | None)
 
 
 FORM_HANDLERS = {
-    **{name: _sales_form for name in SALES_FORMS},
-    **{name: _expense_form for name in EXPENSE_FORMS},
+    **dict.fromkeys(SALES_FORMS, _sales_form),
+    **dict.fromkeys(EXPENSE_FORMS, _expense_form),
     "JournalEntry": _journal_entry,
     "Deposit": _deposit,
     "Transfer": _transfer,
@@ -429,9 +464,8 @@ def voided(entity: str, obj: dict) -> dict:
             out["UnappliedAmt"] = 0
         return out
     lines = []
-    for line in obj.get("Line", []):
-        line = dict(line)
-        line["Amount"] = 0
+    for original in obj.get("Line", []):
+        line = {**original, "Amount": 0}
         if SALES_DETAIL in line:
             line[SALES_DETAIL] = {**line[SALES_DETAIL], "Qty": 0}
         lines.append(line)

@@ -34,9 +34,12 @@ class RealmCounters:
 
     def as_dict(self) -> dict[str, int]:
         return {
-            "requests": self.requests, "throttled": self.throttled,
-            "batch_requests": self.batch_requests, "in_flight": self.in_flight,
-            "peak_in_flight": self.peak_in_flight, "peak_per_minute": self.peak_per_minute,
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "batch_requests": self.batch_requests,
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
+            "peak_per_minute": self.peak_per_minute,
             "peak_per_second": self.peak_per_second,
         }
 
@@ -106,7 +109,9 @@ class RealmLimiter:
 
     def reset(self) -> None:
         with self._lock:
-            self._realms = {r: RealmCounters(in_flight=c.in_flight) for r, c in self._realms.items()}
+            self._realms = {
+                r: RealmCounters(in_flight=c.in_flight) for r, c in self._realms.items()
+            }
 
 
 def _trim(window: deque[float], horizon: float) -> None:

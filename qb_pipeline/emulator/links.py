@@ -24,8 +24,14 @@ from qb_pipeline.emulator.ledger_accounts import ChartOfAccounts
 if TYPE_CHECKING:
     from qb_pipeline.emulator.books import Books
 
-PARTY_SIGN = {"Invoice": 1, "Payment": -1, "CreditMemo": -1, "Bill": 1, "BillPayment": -1,
-              "VendorCredit": -1}
+PARTY_SIGN = {
+    "Invoice": 1,
+    "Payment": -1,
+    "CreditMemo": -1,
+    "Bill": 1,
+    "BillPayment": -1,
+    "VendorCredit": -1,
+}
 
 
 def line_links(obj: dict) -> list[tuple[str, str, float]]:
@@ -33,7 +39,9 @@ def line_links(obj: dict) -> list[tuple[str, str, float]]:
     out = []
     for line in obj.get("Line", []):
         for link in line.get("LinkedTxn", []):
-            out.append((str(link.get("TxnType")), str(link.get("TxnId")), float(line.get("Amount", 0))))
+            out.append(
+                (str(link.get("TxnType")), str(link.get("TxnId")), float(line.get("Amount", 0)))
+            )
     return out
 
 
@@ -45,8 +53,10 @@ def validate(books: Books, entity: str, obj: dict) -> None:
             target = {"BillPaymentCheck": "Bill"}.get(txn_type, txn_type)
             if target not in ("Invoice", "CreditMemo", "Bill"):
                 raise exc.FaultError(
-                    "620", "Txn ID Cannot Be Linked",
-                    f"Transaction type {txn_type} cannot be linked to a {entity}.", "LinkedTxn",
+                    "620",
+                    "Txn ID Cannot Be Linked",
+                    f"Transaction type {txn_type} cannot be linked to a {entity}.",
+                    "LinkedTxn",
                 )
             wanted[(target, txn_id)] += amount
         for (target, txn_id), amount in wanted.items():
@@ -58,7 +68,8 @@ def validate(books: Books, entity: str, obj: dict) -> None:
             if amount > float(open_amount) + 0.005:
                 raise exc.BusinessRule(
                     f"The amount applied ({amount:.2f}) is greater than the open balance "
-                    f"({float(open_amount):.2f}) of {target} {txn_id}.", element="Line.Amount",
+                    f"({float(open_amount):.2f}) of {target} {txn_id}.",
+                    element="Line.Amount",
                 )
     elif entity == "Deposit":
         for txn_type, txn_id, _amount in line_links(obj):
@@ -85,7 +96,9 @@ def _check_party(entity: str, obj: dict, target: str, linked: dict) -> None:
 def _estimate_ids(obj: dict) -> set[str]:
     ids = {str(x["TxnId"]) for x in obj.get("LinkedTxn", []) if x.get("TxnType") == "Estimate"}
     for line in obj.get("Line", []):
-        ids |= {str(x["TxnId"]) for x in line.get("LinkedTxn", []) if x.get("TxnType") == "Estimate"}
+        ids |= {
+            str(x["TxnId"]) for x in line.get("LinkedTxn", []) if x.get("TxnType") == "Estimate"
+        }
     return ids
 
 
@@ -115,8 +128,9 @@ def _bill_payment_link_type(obj: dict) -> str:
     return "BillPaymentCreditCard" if obj.get("PayType") == "CreditCard" else "BillPaymentCheck"
 
 
-def _apply_amount(books: Books, target: str, txn_id: str, amount: float, source_id: str,
-                  link_type: str, sign: int) -> None:
+def _apply_amount(
+    books: Books, target: str, txn_id: str, amount: float, source_id: str, link_type: str, sign: int
+) -> None:
     linked = books.objects[target].get(txn_id)
     if linked is None:  # deleted meanwhile: nothing to restore
         return
@@ -129,7 +143,9 @@ def _apply_amount(books: Books, target: str, txn_id: str, amount: float, source_
     _link(books, target, linked, source_id, link_type, sign)
 
 
-def _link(books: Books, entity: str, linked: dict, source_id: str, link_type: str, sign: int) -> None:
+def _link(
+    books: Books, entity: str, linked: dict, source_id: str, link_type: str, sign: int
+) -> None:
     links = linked.setdefault("LinkedTxn", [])
     entry = {"TxnId": source_id, "TxnType": link_type}
     if sign > 0 and entry not in links:

@@ -56,7 +56,12 @@ def prepare(books: Books, et: EntityType, payload: dict[str, Any], current: dict
     """The stored object for a create (current None) or a merged update of a name list."""
     obj = {k: v for k, v in payload.items() if k not in READ_ONLY}
     if current is not None:
-        for key in ("Balance", "BalanceWithJobs", "CurrentBalance", "CurrentBalanceWithSubAccounts"):
+        for key in (
+            "Balance",
+            "BalanceWithJobs",
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+        ):
             if key in current:
                 obj[key] = current[key]
     name_field = et.name_field or "Name"
@@ -71,7 +76,9 @@ def prepare(books: Books, et: EntityType, payload: dict[str, Any], current: dict
     name = str(obj[name_field])
     if ":" in name:
         raise exc.FaultError(
-            "2040", "Invalid String", f"Name cannot contain a colon (:). Supplied value:{name}",
+            "2040",
+            "Invalid String",
+            f"Name cannot contain a colon (:). Supplied value:{name}",
             name_field,
         )
     _hierarchy(books, et, obj)

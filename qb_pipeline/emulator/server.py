@@ -23,9 +23,15 @@ logger = logging.getLogger(__name__)
 class EmulatorServer:
     """Start/stop a uvicorn server around an :class:`Emulator`."""
 
-    def __init__(self, emulator: Emulator | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, config: EmulatorConfig | None = None,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        emulator: Emulator | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: EmulatorConfig | None = None,
+        log_level: str = "warning",
+    ) -> None:
         self.emulator = emulator or Emulator(config)
         self.host = host
         self._requested_port = port
@@ -55,12 +61,18 @@ class EmulatorServer:
         sock.bind((self.host, self._requested_port))
         sock.listen(2048)
         self._socket = sock
-        config = uvicorn.Config(build_app(self.emulator), log_level=self._log_level,
-                                access_log=False, lifespan="off", timeout_keep_alive=30,
-                                backlog=2048)
+        config = uvicorn.Config(
+            build_app(self.emulator),
+            log_level=self._log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            backlog=2048,
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="qbo-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="qbo-emulator", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

@@ -92,7 +92,7 @@ class WebhookDispatcher:
         with self._lock:
             return dataclasses.replace(self._config)
 
-    def notify(  # noqa: PLR0917 - the books call it positionally, as the brief specifies
+    def notify(
         self,
         realm_id: str,
         entity: str,

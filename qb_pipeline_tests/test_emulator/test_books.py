@@ -10,9 +10,16 @@ from qb_pipeline.emulator.exceptions import FaultError
 
 
 def sale(customer_id: str, amount: float, qty: float = 1) -> dict:
-    return {"CustomerRef": {"value": customer_id}, "Line": [{
-        "Amount": amount * qty, "DetailType": "SalesItemLineDetail",
-        "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": qty, "UnitPrice": amount}}]}
+    return {
+        "CustomerRef": {"value": customer_id},
+        "Line": [
+            {
+                "Amount": amount * qty,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": qty, "UnitPrice": amount},
+            }
+        ],
+    }
 
 
 @pytest.fixture
@@ -24,15 +31,25 @@ def test_invoice_payment_credit_memo_balances_and_links(books: Books) -> None:
     customer = books.create("Customer", {"DisplayName": "Cool Cars"})
     invoice = books.create("Invoice", sale(customer["Id"], 100, qty=3))
     assert invoice["TotalAmt"] == 300 and invoice["Balance"] == 300
-    assert invoice["Line"][-1] == {"Amount": 300.0, "DetailType": "SubTotalLineDetail",
-                                   "SubTotalLineDetail": {}}
+    assert invoice["Line"][-1] == {
+        "Amount": 300.0,
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }
     memo = books.create("CreditMemo", sale(customer["Id"], 40))
     assert memo["RemainingCredit"] == 40
     assert books.read("Customer", customer["Id"])["Balance"] == 260
-    payment = books.create("Payment", {
-        "CustomerRef": {"value": customer["Id"]}, "TotalAmt": 200,
-        "Line": [{"Amount": 240, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]},
-                 {"Amount": 40, "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]}]})
+    payment = books.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": 200,
+            "Line": [
+                {"Amount": 240, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]},
+                {"Amount": 40, "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]},
+            ],
+        },
+    )
     assert payment["UnappliedAmt"] == 0
     invoice = books.read("Invoice", invoice["Id"])
     assert invoice["Balance"] == 60 and invoice["SyncToken"] == "1"
@@ -48,16 +65,29 @@ def test_invoice_payment_credit_memo_balances_and_links(books: Books) -> None:
 def test_failed_update_changes_nothing(books: Books) -> None:
     customer = books.create("Customer", {"DisplayName": "A"})
     invoice = books.create("Invoice", sale(customer["Id"], 50))
-    payment = books.create("Payment", {
-        "CustomerRef": {"value": customer["Id"]}, "TotalAmt": 50,
-        "Line": [{"Amount": 50, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
+    payment = books.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": 50,
+            "Line": [{"Amount": 50, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
     before = {k: dict(v) for k, v in books.objects["Invoice"].items()}
     version = books.version
     with pytest.raises(FaultError) as fault:
-        books.update("Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"],
-                                 "sparse": True, "TotalAmt": 80, "Line": [
-                                     {"Amount": 80, "LinkedTxn": [{"TxnId": invoice["Id"],
-                                                                   "TxnType": "Invoice"}]}]})
+        books.update(
+            "Payment",
+            {
+                "Id": payment["Id"],
+                "SyncToken": payment["SyncToken"],
+                "sparse": True,
+                "TotalAmt": 80,
+                "Line": [
+                    {"Amount": 80, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+                ],
+            },
+        )
     assert fault.value.code == "6000"
     assert books.objects["Invoice"] == before
     assert books.version == version
@@ -88,8 +118,11 @@ def test_listener_sees_each_committed_change_once(books: Books) -> None:
         books.create("Customer", {"DisplayName": "d"})
     invoice = books.create("Invoice", sale(customer["Id"], 10))
     books.void("Invoice", {"Id": invoice["Id"], "SyncToken": "0"})
-    assert seen == [("Customer", customer["Id"], "Create"), ("Invoice", invoice["Id"], "Create"),
-                    ("Invoice", invoice["Id"], "Void")]
+    assert seen == [
+        ("Customer", customer["Id"], "Create"),
+        ("Invoice", invoice["Id"], "Create"),
+        ("Invoice", invoice["Id"], "Void"),
+    ]
 
 
 def test_account_balances_follow_postings(books: Books) -> None:

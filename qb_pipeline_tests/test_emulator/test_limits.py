@@ -72,8 +72,9 @@ def test_disabled_limits_admit_everything_but_still_count() -> None:
 
 
 def test_fault_injector_is_reproducible_and_storms_are_runs() -> None:
-    config = FaultsConfig(error_500_rate=0.3, seed=7, throttle_storm_every=10,
-                          throttle_storm_length=3)
+    config = FaultsConfig(
+        error_500_rate=0.3, seed=7, throttle_storm_every=10, throttle_storm_length=3
+    )
     first = [FaultInjector(config).decide().action for _ in range(1)]
     injector_a, injector_b = FaultInjector(config), FaultInjector(config)
     seq_a = [injector_a.decide().action for _ in range(40)]
