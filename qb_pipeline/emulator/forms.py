@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.entities import SALES_FORMS, EntityType
 from qb_pipeline.emulator.fields import READ_ONLY, money, number, qbo_date, ref_id
+from qb_pipeline.emulator.form_lines import named_ref, number_lines
+from qb_pipeline.emulator.forms_money import (
+    bill_payment,
+    deposit,
+    journal_entry,
+    payment,
+    transfer,
+)
 
 if TYPE_CHECKING:
     from qb_pipeline.emulator.books import Books
@@ -71,33 +79,9 @@ def _currency(books: Books, obj: dict) -> str:
     return books.home_currency
 
 
-def _named_ref(books: Books, obj: dict, field: str, entity: str) -> dict | None:
-    ref = ref_id(obj, field)
-    if ref is None:
-        return None
-    target = books.get_ref(entity, ref, field)
-    name = target.get("DisplayName") or target.get("FullyQualifiedName") or target.get("Name")
-    obj[field] = {"value": ref, "name": name} if name else {"value": ref}
-    return target
-
-
-def _number_lines(lines: list[dict], current: dict | None, first: int = 1) -> None:
-    used = [
-        int(line["Id"])
-        for line in (current or {}).get("Line", [])
-        if str(line.get("Id", "")).isdigit()
-    ]
-    next_id = max(used, default=first - 1) + 1
-    for num, line in enumerate(lines, start=1):
-        if not str(line.get("Id", "")).isdigit() or current is None:
-            line["Id"] = str(next_id if current is not None else num - 1 + first)
-            next_id += 1
-        line["LineNum"] = num
-
-
 def _sales_line(books: Books, line: dict) -> None:
     detail = line.setdefault(SALES_DETAIL, {})
-    item = _named_ref(books, detail, "ItemRef", "Item") if "ItemRef" in detail else None
+    item = named_ref(books, detail, "ItemRef", "Item") if "ItemRef" in detail else None
     qty = number(detail["Qty"], "Qty") if "Qty" in detail else None
     price = number(detail["UnitPrice"], "UnitPrice") if "UnitPrice" in detail else None
     amount = money(line["Amount"], "Amount") if "Amount" in line else None
@@ -125,7 +109,7 @@ def _sales_line(books: Books, line: dict) -> None:
 
 
 def _sales_form(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    customer = _named_ref(books, obj, "CustomerRef", "Customer")
+    customer = named_ref(books, obj, "CustomerRef", "Customer")
     lines = [line for line in obj.get("Line", []) if line.get("DetailType") != "SubTotalLineDetail"]
     subtotal = discount = taxable = 0.0
     for line in lines:
@@ -153,7 +137,7 @@ def _sales_form(books: Books, et: EntityType, obj: dict, current: dict | None) -
                 f"Invalid Enumeration : {line.get('DetailType')}",
                 "DetailType",
             )
-    _number_lines(lines, current)
+    number_lines(lines, current)
     subtotal = round(subtotal, 2)
     lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
     obj["Line"] = lines
@@ -193,9 +177,9 @@ def _sales_form_balance(books: Books, et: EntityType, obj: dict, current: dict |
     else:  # SalesReceipt, RefundReceipt: paid on the spot
         obj["Balance"] = 0
         if "DepositToAccountRef" in obj:
-            _named_ref(books, obj, "DepositToAccountRef", "Account")
+            named_ref(books, obj, "DepositToAccountRef", "Account")
         if "PaymentMethodRef" in obj:
-            _named_ref(books, obj, "PaymentMethodRef", "PaymentMethod")
+            named_ref(books, obj, "PaymentMethodRef", "PaymentMethod")
 
 
 def _keep_links(obj: dict, current: dict | None, server_types: tuple[str, ...]) -> list[dict]:
@@ -221,7 +205,7 @@ def _due_date(books: Books, obj: dict) -> None:
     if obj.get("DueDate"):
         obj["DueDate"] = qbo_date(obj["DueDate"], "DueDate").isoformat()
         return
-    term = _named_ref(books, obj, "SalesTermRef", "Term") if "SalesTermRef" in obj else None
+    term = named_ref(books, obj, "SalesTermRef", "Term") if "SalesTermRef" in obj else None
     if term is None:
         party = books.objects["Customer"].get(ref_id(obj, "CustomerRef") or "", {})
         term_id = ref_id(party, "SalesTermRef") or books.default_term_id()
@@ -264,13 +248,13 @@ def _expense_line(books: Books, line: dict) -> float:
         detail = line.setdefault(kind, {})
         if "AccountRef" not in detail:
             raise exc.RequiredParam("AccountRef")
-        _named_ref(books, detail, "AccountRef", "Account")
+        named_ref(books, detail, "AccountRef", "Account")
         detail.setdefault("BillableStatus", "NotBillable")
         detail.setdefault("TaxCodeRef", {"value": "NON"})
         line["Amount"] = money(line.get("Amount", 0), "Amount")
     elif kind == "ItemBasedExpenseLineDetail":
         detail = line.setdefault(kind, {})
-        _named_ref(books, detail, "ItemRef", "Item")
+        named_ref(books, detail, "ItemRef", "Item")
         if "Amount" not in line and "Qty" in detail and "UnitPrice" in detail:
             line["Amount"] = number(detail["Qty"], "Qty") * number(detail["UnitPrice"], "UnitPrice")
         line["Amount"] = money(line.get("Amount", 0), "Amount")
@@ -281,15 +265,15 @@ def _expense_line(books: Books, line: dict) -> float:
             "2170", "Invalid Enumeration", f"Invalid Enumeration : {kind}", "DetailType"
         )
     if "CustomerRef" in detail:
-        _named_ref(books, detail, "CustomerRef", "Customer")
+        named_ref(books, detail, "CustomerRef", "Customer")
     return line["Amount"]
 
 
 def _expense_form(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
     if "VendorRef" in obj:
-        _named_ref(books, obj, "VendorRef", "Vendor")
+        named_ref(books, obj, "VendorRef", "Vendor")
     if et.name == "Purchase":
-        _named_ref(books, obj, "AccountRef", "Account")
+        named_ref(books, obj, "AccountRef", "Account")
         if obj["PaymentType"] not in ("Cash", "Check", "CreditCard"):
             raise exc.InvalidValue(
                 "2170",
@@ -299,14 +283,14 @@ def _expense_form(books: Books, et: EntityType, obj: dict, current: dict | None)
             )
         if "EntityRef" in obj:
             kind = obj["EntityRef"].get("type", "Vendor")
-            _named_ref(
+            named_ref(
                 books, obj, "EntityRef", kind if kind in ("Customer", "Employee") else "Vendor"
             )
             obj["EntityRef"]["type"] = kind
         obj.setdefault("Credit", False)
     lines = obj["Line"]
     total = sum(_expense_line(books, line) for line in lines)
-    _number_lines(lines, current)
+    number_lines(lines, current)
     obj["TotalAmt"] = round(total, 2)
     if et.name in ("Bill", "VendorCredit"):
         if et.name == "Bill":
@@ -317,7 +301,7 @@ def _expense_form(books: Books, et: EntityType, obj: dict, current: dict | None)
             obj["LinkedTxn"] = [dict(x) for x in (current or {}).get("LinkedTxn", [])]
             _bill_due_date(books, obj)
         obj.setdefault("APAccountRef", {"value": books.special_account("AccountsPayable")})
-        _named_ref(books, obj, "APAccountRef", "Account")
+        named_ref(books, obj, "APAccountRef", "Account")
     if et.name == "PurchaseOrder":
         obj.setdefault("POStatus", "Open")
 
@@ -332,121 +316,14 @@ def _bill_due_date(books: Books, obj: dict) -> None:
     obj["DueDate"] = (qbo_date(obj["TxnDate"], "TxnDate") + timedelta(days=days)).isoformat()
 
 
-def _journal_entry(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    debits = credits = 0.0
-    for line in obj["Line"]:
-        detail = line.get("JournalEntryLineDetail")
-        if line.get("DetailType") != "JournalEntryLineDetail" or not isinstance(detail, dict):
-            raise exc.RequiredParam("JournalEntryLineDetail")
-        if detail.get("PostingType") not in ("Debit", "Credit"):
-            raise exc.FaultError(
-                "2260",
-                "Missing Posting Type",
-                "You must select a posting type (Debit or Credit).",
-                "PostingType",
-            )
-        if "AccountRef" not in detail:
-            raise exc.RequiredParam("AccountRef")
-        _named_ref(books, detail, "AccountRef", "Account")
-        line["Amount"] = money(line.get("Amount", 0), "Amount")
-        if detail["PostingType"] == "Debit":
-            debits += line["Amount"]
-        else:
-            credits += line["Amount"]
-    if abs(debits - credits) > 0.005:
-        raise exc.FaultError(
-            "2300",
-            "Transaction must balance",
-            "Transaction must balance: Debits and credits must be equal.",
-            "Line",
-        )
-    _number_lines(obj["Line"], current, first=0)
-    obj["TotalAmt"] = round(debits, 2)
-    obj.setdefault("Adjustment", False)
-    obj.setdefault("TxnTaxDetail", {})
-
-
-def _deposit(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    _named_ref(books, obj, "DepositToAccountRef", "Account")
-    total = 0.0
-    for line in obj["Line"]:
-        line["Amount"] = money(line.get("Amount", 0), "Amount")
-        if "LinkedTxn" not in line:
-            line.setdefault("DetailType", "DepositLineDetail")
-            detail = line.setdefault("DepositLineDetail", {})
-            if "AccountRef" not in detail:
-                raise exc.RequiredParam("AccountRef")
-            _named_ref(books, detail, "AccountRef", "Account")
-        total += line["Amount"]
-    _number_lines([x for x in obj["Line"] if "LinkedTxn" not in x], current)
-    cash_back = money(obj.get("CashBack", {}).get("Amount", 0), "CashBack.Amount")
-    obj["TotalAmt"] = round(total - cash_back, 2)
-
-
-def _transfer(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    _named_ref(books, obj, "FromAccountRef", "Account")
-    _named_ref(books, obj, "ToAccountRef", "Account")
-    obj["Amount"] = money(obj["Amount"], "Amount")
-
-
-def _payment(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    _named_ref(books, obj, "CustomerRef", "Customer")
-    obj["TotalAmt"] = money(obj["TotalAmt"], "TotalAmt")
-    obj.setdefault("DepositToAccountRef", {"value": books.special_account("UndepositedFunds")})
-    _named_ref(books, obj, "DepositToAccountRef", "Account")
-    if "PaymentMethodRef" in obj:
-        _named_ref(books, obj, "PaymentMethodRef", "PaymentMethod")
-    applied = 0.0
-    for line in obj.setdefault("Line", []):
-        line["Amount"] = money(line.get("Amount", 0), "Amount")
-        for link in line.get("LinkedTxn", []):
-            applied += -line["Amount"] if link.get("TxnType") == "CreditMemo" else line["Amount"]
-    obj["UnappliedAmt"] = round(obj["TotalAmt"] - applied, 2)
-    if obj["UnappliedAmt"] < -0.005:
-        raise exc.BusinessRule(
-            "The amount applied to transactions is greater than the payment amount.",
-            element="TotalAmt",
-        )
-    obj["LinkedTxn"] = [
-        x for x in (current or {}).get("LinkedTxn", []) if x.get("TxnType") == "Deposit"
-    ]
-    obj.setdefault("ProcessPayment", False)
-
-
-def _bill_payment(books: Books, et: EntityType, obj: dict, current: dict | None) -> None:
-    _named_ref(books, obj, "VendorRef", "Vendor")
-    obj["TotalAmt"] = money(obj["TotalAmt"], "TotalAmt")
-    if obj["PayType"] == "Check":
-        detail = obj.get("CheckPayment") or {}
-        if "BankAccountRef" not in detail:
-            raise exc.RequiredParam("CheckPayment.BankAccountRef")
-        _named_ref(books, detail, "BankAccountRef", "Account")
-        detail.setdefault("PrintStatus", "NotSet")
-    elif obj["PayType"] == "CreditCard":
-        detail = obj.get("CreditCardPayment") or {}
-        if "CCAccountRef" not in detail:
-            raise exc.RequiredParam("CreditCardPayment.CCAccountRef")
-        _named_ref(books, detail, "CCAccountRef", "Account")
-    else:
-        raise exc.InvalidValue(
-            "2170", "Invalid Enumeration", f"Invalid Enumeration : {obj['PayType']}", "PayType"
-        )
-    applied = 0.0
-    for line in obj.setdefault("Line", []):
-        line["Amount"] = money(line.get("Amount", 0), "Amount")
-        applied += line["Amount"]
-    if applied > obj["TotalAmt"] + 0.005:
-        raise exc.BusinessRule("The amount applied to bills is greater than the payment amount.")
-
-
 FORM_HANDLERS = {
     **dict.fromkeys(SALES_FORMS, _sales_form),
     **dict.fromkeys(EXPENSE_FORMS, _expense_form),
-    "JournalEntry": _journal_entry,
-    "Deposit": _deposit,
-    "Transfer": _transfer,
-    "Payment": _payment,
-    "BillPayment": _bill_payment,
+    "JournalEntry": journal_entry,
+    "Deposit": deposit,
+    "Transfer": transfer,
+    "Payment": payment,
+    "BillPayment": bill_payment,
 }
 
 
