@@ -176,7 +176,9 @@ def build_app(emulator: Emulator) -> RawSendInScope:
         *OAUTH_ROUTES,
         Route("/v3/company/{realm_id}/{rest:path}", accounting, methods=["GET", "POST"]),
         Mount("/_emulator", routes=BACKDOOR_ROUTES),
-        Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route(
+            "/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+        ),
     ]
     app = Starlette(routes=routes)
     app.state.emulator = emulator

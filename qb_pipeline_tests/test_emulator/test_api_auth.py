@@ -12,18 +12,24 @@ import httpx
 import pytest
 
 from qb_pipeline.emulator import Emulator, EmulatorServer
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    assert_fault,
-    emulator,
-    new_realm,
-    realm,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, assert_fault, new_realm
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 UNAUTHORIZED_KEYS = {
-    "warnings", "intuitObject", "fault", "report", "queryResponse", "batchItemResponse",
-    "attachableResponse", "syncErrorResponse", "requestId", "time", "status", "cdcresponse",
+    "warnings",
+    "intuitObject",
+    "fault",
+    "report",
+    "queryResponse",
+    "batchItemResponse",
+    "attachableResponse",
+    "syncErrorResponse",
+    "requestId",
+    "time",
+    "status",
+    "cdcresponse",
 }
 
 
@@ -78,10 +84,15 @@ def test_token_of_another_realm_is_403_3100(server: EmulatorServer, realm: Realm
     other = new_realm(server)
     other.client.close()
     url = f"{server.url}/v3/company/{other.realm_id}/item/1"
-    resp = httpx.get(url, headers={"Authorization": f"Bearer {realm.token}", "Accept": "application/json"})
+    resp = httpx.get(
+        url, headers={"Authorization": f"Bearer {realm.token}", "Accept": "application/json"}
+    )
     error = assert_fault(resp, 403, "3100")
     assert error["type"] == "AuthorizationFault"
-    assert error["Message"] == "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+    assert (
+        error["Message"]
+        == "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403"
+    )
 
 
 def test_valid_token_is_accepted_with_common_headers(realm: Realm) -> None:

@@ -17,14 +17,10 @@ import httpx
 import pytest
 
 from qb_pipeline.emulator import Emulator, EmulatorServer
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    emulator,
-    open_client,
-    realm,
-    sales_line,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, open_client
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 @pytest.fixture
@@ -33,7 +29,9 @@ def door(server: EmulatorServer, emulator: Emulator) -> Iterator[httpx.Client]:
         yield client
 
 
-def test_create_realm_then_use_it_through_the_api(door: httpx.Client, server: EmulatorServer) -> None:
+def test_create_realm_then_use_it_through_the_api(
+    door: httpx.Client, server: EmulatorServer
+) -> None:
     resp = door.post("/realms", json={"name": "Door Co"})
     assert resp.status_code == 201
     realm_id = resp.json()["realm_id"]
@@ -76,14 +74,20 @@ def test_create_realm_with_fixed_id_and_duplicates(door: httpx.Client) -> None:
         ("POST", "/clients", b'{"client_id": "only-id"}', 400),
     ],
 )
-def test_bad_input_is_4xx_json(door: httpx.Client, method: str, path: str, body: bytes, status: int) -> None:
+def test_bad_input_is_4xx_json(
+    door: httpx.Client, method: str, path: str, body: bytes, status: int
+) -> None:
     resp = door.request(method, path, content=body)
     assert resp.status_code == status, resp.text
     assert set(resp.json()) >= {"error"}
 
 
-def test_badly_typed_settings_change_nothing(door: httpx.Client, realm: Realm, emulator: Emulator) -> None:
-    resp = door.put("/config/limits", json={"requests_per_second": 1000, "requests_per_minute": "x"})
+def test_badly_typed_settings_change_nothing(
+    door: httpx.Client, realm: Realm, emulator: Emulator
+) -> None:
+    resp = door.put(
+        "/config/limits", json={"requests_per_second": 1000, "requests_per_minute": "x"}
+    )
     assert resp.status_code == 400 and "requests_per_minute" in resp.json()["error"]
     assert emulator.config.limits.requests_per_second == 10  # nothing applied
     assert door.put("/config/limits", json={"retry_after_seconds": None}).status_code == 200
@@ -121,7 +125,9 @@ def test_objects_endpoint(door: httpx.Client, realm: Realm) -> None:
     assert door.get(f"/realms/{realm.realm_id}/objects/invoice/{invoice['Id']}").json() == invoice
     assert len(door.get(f"/realms/{realm.realm_id}/objects/Customer").json()) == 1
     assert door.get(f"/realms/{realm.realm_id}/objects/widget").status_code == 404
-    realm.client.post("/invoice", params={"operation": "delete"}, json={"Id": invoice["Id"], "SyncToken": "0"})
+    realm.client.post(
+        "/invoice", params={"operation": "delete"}, json={"Id": invoice["Id"], "SyncToken": "0"}
+    )
     gone = door.get(f"/realms/{realm.realm_id}/objects/invoice/{invoice['Id']}")
     assert gone.status_code == 404 and "was deleted" in gone.json()["error"]
 
@@ -138,7 +144,9 @@ def test_stats_count_requests_and_reset(door: httpx.Client, realm: Realm) -> Non
     assert cleared["requests"] == {} and cleared["limits"]["requests"] == 0
 
 
-def test_clock_advance_moves_business_time(door: httpx.Client, realm: Realm, emulator: Emulator) -> None:
+def test_clock_advance_moves_business_time(
+    door: httpx.Client, realm: Realm, emulator: Emulator
+) -> None:
     before = door.get("/clock").json()["offset_seconds"]
     after = door.post("/clock/advance", json={"seconds": 3601}).json()
     assert after["offset_seconds"] == before + 3601
@@ -166,7 +174,9 @@ def test_export_and_load_round_trip(door: httpx.Client, realm: Realm, tmp_path: 
     assert door.post(f"/realms/{target}/load", json={}).status_code == 400
 
 
-def test_config_put_changes_the_running_emulator(door: httpx.Client, realm: Realm, emulator: Emulator) -> None:
+def test_config_put_changes_the_running_emulator(
+    door: httpx.Client, realm: Realm, emulator: Emulator
+) -> None:
     limits = door.put("/config/limits", json={"enabled": True, "requests_per_minute": 2})
     assert limits.status_code == 200 and limits.json()["requests_per_minute"] == 2
     assert emulator.config.limits.requests_per_minute == 2

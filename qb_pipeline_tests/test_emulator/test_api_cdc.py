@@ -17,13 +17,10 @@ import pytest
 
 from qb_pipeline.emulator import Emulator
 from qb_pipeline.emulator.clock import COMPANY_TZ
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    assert_fault,
-    emulator,
-    realm,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, assert_fault
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 @pytest.fixture
@@ -65,8 +62,10 @@ def test_rows_ascend_by_last_updated_time(realm: Realm, emulator: Emulator) -> N
     for name in names:
         created[name] = realm.customer(name)
         emulator.clock.advance(3)
-    realm.update("Customer", {"Id": created["Third"]["Id"], "SyncToken": "0", "sparse": True,
-                              "Notes": "changed last"})
+    realm.update(
+        "Customer",
+        {"Id": created["Third"]["Id"], "SyncToken": "0", "sparse": True, "Notes": "changed last"},
+    )
     rows = cdc(realm, "Customer", start)[0]["Customer"]
     assert [row["DisplayName"] for row in rows] == ["First", "Second", "Third"]
     stamps = [row["MetaData"]["LastUpdatedTime"] for row in rows]
@@ -79,7 +78,9 @@ def test_deleted_objects_are_stubs(realm: Realm, emulator: Emulator) -> None:
     kept = realm.invoice(customer["Id"], 20)
     emulator.clock.advance(2)
     start = since(emulator, 1)
-    realm.client.post("/invoice", params={"operation": "delete"}, json={"Id": invoice["Id"], "SyncToken": "0"})
+    realm.client.post(
+        "/invoice", params={"operation": "delete"}, json={"Id": invoice["Id"], "SyncToken": "0"}
+    )
     rows = cdc(realm, "Invoice", start)[0]["Invoice"]
     (stub,) = rows
     assert set(stub) == {"domain", "status", "Id", "MetaData"}
@@ -137,7 +138,9 @@ def test_changed_since_without_time_zone_is_company_time(realm: Realm, emulator:
         ({"entities": "Customer", "changedSince": "yesterday"}, "4001"),
     ],
 )
-def test_bad_cdc_requests_are_faults(realm: Realm, emulator: Emulator, params: dict, code: str) -> None:
+def test_bad_cdc_requests_are_faults(
+    realm: Realm, emulator: Emulator, params: dict, code: str
+) -> None:
     if params.get("changedSince") == "NOW":
         params = {**params, "changedSince": since(emulator)}
     assert_fault(realm.client.get("/cdc", params=params), 400, code)

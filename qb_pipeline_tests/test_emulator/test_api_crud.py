@@ -14,14 +14,10 @@ import gzip
 import json
 import re
 
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    assert_fault,
-    emulator,
-    realm,
-    sales_line,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, assert_fault, sales_line
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
 META_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
@@ -54,7 +50,12 @@ def test_sparse_update_changes_only_given_fields_and_bumps_sync_token(realm: Rea
 
 def test_full_update_clears_fields_not_sent(realm: Realm) -> None:
     created = realm.customer("Full Co", CompanyName="Full Inc", Notes="dropped")
-    body = {"Id": created["Id"], "SyncToken": "0", "DisplayName": "Full Co", "CompanyName": "Full 2"}
+    body = {
+        "Id": created["Id"],
+        "SyncToken": "0",
+        "DisplayName": "Full Co",
+        "CompanyName": "Full 2",
+    }
     updated = realm.update("Customer", body, operation="update")
     assert updated["SyncToken"] == "1"
     assert updated["CompanyName"] == "Full 2" and "Notes" not in updated
@@ -128,12 +129,31 @@ def test_non_numeric_id_is_2030(realm: Realm) -> None:
 
 def test_python_quickbooks_payload_with_empty_strings_and_int_sync_token(realm: Realm) -> None:
     body = {
-        "Active": True, "Balance": 0, "BalanceWithJobs": 0, "BillWithParent": False,
-        "CompanyName": "", "DisplayName": "Amy's Bird Sanctuary", "FamilyName": "",
-        "FullyQualifiedName": "", "GivenName": "", "IsProject": False, "Job": False, "Level": 0,
-        "MiddleName": "", "Notes": "", "OpenBalanceDate": "", "PreferredDeliveryMethod": "",
-        "PrimaryTaxIdentifier": "", "PrintOnCheckName": "", "ResaleNum": "", "Suffix": "",
-        "SyncToken": 0, "Taxable": True, "Title": "", "domain": "QBO", "sparse": False,
+        "Active": True,
+        "Balance": 0,
+        "BalanceWithJobs": 0,
+        "BillWithParent": False,
+        "CompanyName": "",
+        "DisplayName": "Amy's Bird Sanctuary",
+        "FamilyName": "",
+        "FullyQualifiedName": "",
+        "GivenName": "",
+        "IsProject": False,
+        "Job": False,
+        "Level": 0,
+        "MiddleName": "",
+        "Notes": "",
+        "OpenBalanceDate": "",
+        "PreferredDeliveryMethod": "",
+        "PrimaryTaxIdentifier": "",
+        "PrintOnCheckName": "",
+        "ResaleNum": "",
+        "Suffix": "",
+        "SyncToken": 0,
+        "Taxable": True,
+        "Title": "",
+        "domain": "QBO",
+        "sparse": False,
     }
     created = realm.create("Customer", body)
     assert created["FullyQualifiedName"] == created["PrintOnCheckName"] == "Amy's Bird Sanctuary"
@@ -144,12 +164,19 @@ def test_python_quickbooks_payload_with_empty_strings_and_int_sync_token(realm: 
 
 def test_url_tolerance_trailing_ampersand_format_and_minorversion(realm: Realm) -> None:
     base = str(realm.client.base_url)
-    for query in ("?minorversion=75&", "?minorversion=3", "?format=json&minorversion=70&",
-                  "?requestid=&", "?&&"):
+    for query in (
+        "?minorversion=75&",
+        "?minorversion=3",
+        "?format=json&minorversion=70&",
+        "?requestid=&",
+        "?&&",
+    ):
         resp = realm.client.get(f"{base}/item/1{query}")
         assert resp.status_code == 200, (query, resp.text)
         assert resp.json()["Item"]["Name"] == "Services"
-    created = realm.client.post(f"{base}/customer?minorversion=4&format=json&", json={"DisplayName": "Amp"})
+    created = realm.client.post(
+        f"{base}/customer?minorversion=4&format=json&", json={"DisplayName": "Amp"}
+    )
     assert created.status_code == 200 and created.json()["Customer"]["DisplayName"] == "Amp"
 
 
@@ -171,8 +198,11 @@ def test_garbled_gzip_body_is_a_fault_not_a_crash(realm: Realm) -> None:
     for path in ("/customer", "/batch"):
         resp = realm.client.post(path, content=b'{"DisplayName": "plain"}', headers=headers)
         assert_fault(resp, 400, "2010")
-    resp = realm.client.post("/query", content=b"\x1f\x8b\x08 truncated",
-                             headers={**headers, "Content-Type": "application/text"})
+    resp = realm.client.post(
+        "/query",
+        content=b"\x1f\x8b\x08 truncated",
+        headers={**headers, "Content-Type": "application/text"},
+    )
     assert_fault(resp, 400, "2010")
     assert realm.query("SELECT COUNT(*) FROM Customer") == {"totalCount": 0}
 

@@ -23,53 +23,30 @@ from hypothesis import strategies as st
 
 from qb_pipeline.emulator import EmulatorServer
 from qb_pipeline.emulator.entities import BY_PATH, ENTITY_TYPES
-from qb_pipeline_tests.test_emulator.test_api_support import new_realm, sales_line, server  # noqa: F401
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import new_realm, sales_line
 
-HEADS = sorted(BY_PATH) + ["query", "cdc", "batch", "reports", "upload", "taxservice", "nosuch"]
-REPORTS = [
-    "TrialBalance",
-    "ProfitAndLoss",
-    "BalanceSheet",
-    "AgedReceivables",
-    "AgedPayables",
-    "CashFlow",
-    "Nope",
-]
-PARAM_NAMES = [
-    "query",
-    "operation",
-    "include",
-    "minorversion",
-    "requestid",
-    "entities",
-    "changedSince",
-    "sendTo",
-    "start_date",
-    "end_date",
-    "date_macro",
-    "aging_period",
-    "num_periods",
-    "report_date",
-    "customer",
-    "accounting_method",
-    "format",
-    "sourcecurrencycode",
-    "sparse",
-]
-ENTITY_NAMES = list(ENTITY_TYPES) + ["Custmoer", "invoice", "TaxService", ""]
-FIELDS = [
-    "Id",
-    "DisplayName",
-    "TotalAmt",
-    "MetaData.LastUpdatedTime",
-    "Active",
-    "Line.Amount",
-    "CustomerRef",
-    "Balance",
-    "TxnDate",
-    "x",
-]
+server = support.server  # fixture
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+HEADS = [*sorted(BY_PATH), "query", "cdc", "batch", "reports", "upload", "taxservice", "nosuch"]
+REPORTS = words("TrialBalance ProfitAndLoss BalanceSheet AgedReceivables AgedPayables CashFlow X")
+PARAM_NAMES = words(
+    "query operation include minorversion requestid entities changedSince sendTo start_date "
+    "end_date date_macro aging_period num_periods report_date customer accounting_method format "
+    "sourcecurrencycode sparse"
+)
+ENTITY_NAMES = [*ENTITY_TYPES, "Custmoer", "invoice", "TaxService", ""]
+FIELDS = words("Id DisplayName TotalAmt MetaData.LastUpdatedTime Active Line.Amount CustomerRef x")
 OPERATORS = ["=", "<", ">", "<=", ">=", "LIKE", "IN", "!=", "OR", ""]
+BODY_KEYS = words(
+    "Id SyncToken sparse DisplayName Line CustomerRef TotalAmt Active Name VendorRef "
+    "BatchItemRequest bId operation Query Amount LinkedTxn PayType TxnDate"
+)
 LITERALS = st.one_of(
     st.sampled_from(
         [
@@ -290,102 +267,78 @@ def mutated_template(draw: st.DrawFn) -> tuple[str, Any]:
 
 
 def entity_bodies() -> st.SearchStrategy[Any]:
-    keys = st.sampled_from(
-        [
-            "Id",
-            "SyncToken",
-            "sparse",
-            "DisplayName",
-            "Line",
-            "CustomerRef",
-            "TotalAmt",
-            "Active",
-            "Name",
-            "VendorRef",
-            "BatchItemRequest",
-            "bId",
-            "operation",
-            "Query",
-            "Amount",
-            "LinkedTxn",
-            "PayType",
-            "TxnDate",
-        ]
+    batch = st.builds(
+        lambda n: {
+            "BatchItemRequest": [{"bId": str(i), "Query": "SELECT * FROM Item"} for i in range(n)]
+        },
+        st.integers(0, 35),
     )
     return st.one_of(
-        JSON_VALUES,
-        st.dictionaries(keys, JSON_VALUES, max_size=6),
-        st.builds(
-            lambda n: {
-                "BatchItemRequest": [
-                    {"bId": str(i), "Query": "SELECT * FROM Item"} for i in range(n)
-                ]
-            },
-            st.integers(0, 35),
-        ),
+        JSON_VALUES, st.dictionaries(st.sampled_from(BODY_KEYS), JSON_VALUES, max_size=6), batch
     )
+
+
+def body_and_headers(draw: st.DrawFn, token: str) -> tuple[bytes, dict[str, str]]:
+    """A body of some kind (none, JSON, bytes, gzip, broken gzip, query text) and its headers."""
+    kind = draw(st.sampled_from(["none", "json", "bytes", "gzip", "bad-gzip", "text"]))
+    body, headers = b"", {"Accept": "application/json"}
+    if kind in ("json", "gzip"):
+        body = json.dumps(draw(entity_bodies())).encode()
+    elif kind == "bytes":
+        body = draw(st.binary(max_size=80))
+    elif kind == "text":
+        body, headers["Content-Type"] = draw(query_texts()).encode(), "application/text"
+    if kind in ("gzip", "bad-gzip"):
+        headers["Content-Encoding"] = "gzip"
+        body = gzip.compress(body) if kind == "gzip" else body + draw(st.binary(max_size=20))
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return body, headers
+
+
+def deep_write(draw: st.DrawFn, target: Target) -> dict[str, Any]:
+    """An authorised POST of a realistic body with a few values broken."""
+    entity, payload = draw(mutated_template())
+    params = draw(
+        st.dictionaries(
+            st.sampled_from(["operation", "include", "requestid"]),
+            st.sampled_from(["update", "delete", "void", "create", "x"]),
+            max_size=2,
+        )
+    )
+    headers = {"Accept": "application/json", "Authorization": f"Bearer {target.tokens['valid']}"}
+    return {
+        "method": "POST",
+        "url": f"{target.url}/v3/company/{target.realm_id}/{entity}",
+        "params": params,
+        "content": json.dumps(payload).encode(),
+        "headers": headers,
+    }
 
 
 @st.composite
 def fuzzed_request(draw: st.DrawFn, target: Target) -> dict[str, Any]:
+    """Keyword arguments of one ``httpx.Client.request``: anything a careless client might send."""
+    if draw(st.integers(0, 2)) == 0:
+        return deep_write(draw, target)
     realm = draw(
         st.sampled_from([target.realm_id] * 4 + [target.other_realm_id, "1", "abc", "9" * 30])
     )
+    segment = st.sampled_from(["1", "2", "3", "pdf", "send", "0", "1.5", *REPORTS])
+    tail = draw(st.lists(segment | st.text(alphabet="abcXYZ019-_.%~", max_size=8), max_size=3))
     head = draw(st.sampled_from(HEADS))
-    tail = draw(
-        st.lists(
-            st.one_of(
-                st.sampled_from(["1", "2", "3", "pdf", "send", "0", "1.5"] + REPORTS),
-                st.text(alphabet="abcXYZ019-_.%~", max_size=8),
-            ),
-            max_size=3,
-        )
-    )
-    path = "/".join([head, *tail])
     params = draw(st.dictionaries(st.sampled_from(PARAM_NAMES) | TEXT, TEXT, max_size=4))
     if head == "query" or draw(st.booleans()):
         params["query"] = draw(query_texts())
-    body_kind = draw(st.sampled_from(["none", "json", "bytes", "gzip", "bad-gzip", "text"]))
-    body: bytes = b""
-    headers = {"Accept": "application/json"}
-    if body_kind in ("json", "gzip"):
-        body = json.dumps(draw(entity_bodies())).encode()
-    elif body_kind == "bytes":
-        body = draw(st.binary(max_size=80))
-    elif body_kind == "text":
-        body = draw(query_texts()).encode()
-        headers["Content-Type"] = "application/text"
-    if body_kind in ("gzip", "bad-gzip"):
-        headers["Content-Encoding"] = "gzip"
-        body = gzip.compress(body) if body_kind == "gzip" else body + draw(st.binary(max_size=20))
     token = draw(
         st.sampled_from(["valid"] * 6 + ["expired", "revoked", "other", "garbage", "none"])
     )
-    if token != "none":
-        headers["Authorization"] = f"Bearer {target.tokens[token]}"
-    method = draw(st.sampled_from(["GET", "POST", "POST", "PUT", "DELETE"]))
+    body, headers = body_and_headers(draw, target.tokens.get(token, ""))
     prefix = draw(st.sampled_from([f"/v3/company/{realm}/"] * 9 + ["/v3/", "/", "/v2/company/"]))
-    if draw(st.integers(0, 2)) == 0:  # a deep write: a realistic body with a few values broken
-        path, payload = draw(mutated_template())
-        prefix, method, body = (
-            f"/v3/company/{target.realm_id}/",
-            "POST",
-            json.dumps(payload).encode(),
-        )
-        headers = {
-            "Accept": "application/json",
-            "Authorization": f"Bearer {target.tokens['valid']}",
-        }
-        params = draw(
-            st.dictionaries(
-                st.sampled_from(["operation", "include", "requestid"]),
-                st.sampled_from(["update", "delete", "void", "create", "x"]),
-                max_size=2,
-            )
-        )
+    method = draw(st.sampled_from(["GET", "POST", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
     return {
         "method": method,
-        "url": target.url + prefix + path,
+        "url": target.url + prefix + "/".join([head, *tail]),
         "params": params,
         "content": body,
         "headers": headers,
@@ -393,11 +346,9 @@ def fuzzed_request(draw: st.DrawFn, target: Target) -> dict[str, Any]:
 
 
 def assert_qbo_shaped(resp: httpx.Response) -> None:
-    """A 2xx, a QBO Fault envelope, a throttle, or the lower-case 401 body; never a crash."""
+    """A 2xx, a QBO Fault envelope or the lower-case 401 body; never a crash."""
     assert resp.status_code < 500, resp.text  # faults are off: a 5xx is an emulator bug
     if 200 <= resp.status_code < 300:
-        return
-    if resp.status_code == 405:  # Starlette's answer for a method a route does not take
         return
     body = resp.json()
     if resp.status_code == 401:

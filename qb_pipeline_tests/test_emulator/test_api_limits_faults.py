@@ -16,14 +16,15 @@ import httpx
 import pytest
 
 from qb_pipeline.emulator import Emulator, EmulatorServer
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import (
     Realm,
     assert_fault,
-    emulator,
+    new_realm,
     open_client,
-    realm,
-    server,
 )
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 def assert_throttled(resp: httpx.Response) -> None:
@@ -112,8 +113,6 @@ def test_batch_per_minute(realm: Realm, emulator: Emulator) -> None:
 
 
 def test_limits_are_per_realm(server: EmulatorServer, realm: Realm, emulator: Emulator) -> None:
-    from qb_pipeline_tests.test_emulator.test_api_support import new_realm
-
     emulator.config.limits.enabled = True
     emulator.config.limits.requests_per_second = 1000
     emulator.config.limits.requests_per_minute = 3
@@ -147,7 +146,9 @@ def test_throttle_storm_pattern(realm: Realm, emulator: Emulator) -> None:
     assert emulator.faults.injected["throttle"] - before == 4
 
 
-def test_error_500_is_a_system_fault(server: EmulatorServer, realm: Realm, emulator: Emulator) -> None:
+def test_error_500_is_a_system_fault(
+    server: EmulatorServer, realm: Realm, emulator: Emulator
+) -> None:
     emulator.config.faults.error_500_rate = 1.0
     resp = realm.client.post("/customer", json={"DisplayName": "Never stored"})
     error = assert_fault(resp, 500, "10000")

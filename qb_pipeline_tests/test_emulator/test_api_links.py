@@ -13,36 +13,48 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    account_id,
-    emulator,
-    realm,
-    sales_line,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, account_id, sales_line
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 def pay(realm: Realm, customer_id: str, total: float, *applied: tuple[str, str, float]) -> dict:
     """A Payment of ``total`` with lines (TxnType, TxnId, Amount)."""
-    lines = [{"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
-             for txn_type, txn_id, amount in applied]
-    return realm.create("Payment", {"CustomerRef": {"value": customer_id}, "TotalAmt": total, "Line": lines})
+    lines = [
+        {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]}
+        for txn_type, txn_id, amount in applied
+    ]
+    return realm.create(
+        "Payment", {"CustomerRef": {"value": customer_id}, "TotalAmt": total, "Line": lines}
+    )
 
 
 def test_invoice_computed_fields(realm: Realm) -> None:
     customer = realm.customer("Compute Co", PrimaryEmailAddr={"Address": "ap@compute.example"})
     first = realm.invoice(customer["Id"], 100)
     lines = [sales_line(50, Qty=2, UnitPrice=25, TaxCodeRef={"value": "TAX"}), sales_line(30)]
-    second = realm.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines,
-                                      "TxnDate": "2024-03-01", "SalesTermRef": {"value": "2"}})
+    second = realm.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": lines,
+            "TxnDate": "2024-03-01",
+            "SalesTermRef": {"value": "2"},
+        },
+    )
     assert int(second["Id"]) == int(first["Id"]) + 1
     assert int(second["DocNumber"]) == int(first["DocNumber"]) + 1
     assert [(x.get("Id"), x.get("LineNum"), x["DetailType"]) for x in second["Line"]] == [
-        ("1", 1, "SalesItemLineDetail"), ("2", 2, "SalesItemLineDetail"),
+        ("1", 1, "SalesItemLineDetail"),
+        ("2", 2, "SalesItemLineDetail"),
         (None, None, "SubTotalLineDetail"),
     ]
-    assert second["Line"][-1] == {"Amount": 80, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+    assert second["Line"][-1] == {
+        "Amount": 80,
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }
     tax = second["TxnTaxDetail"]
     assert tax["TxnTaxCodeRef"] == {"value": "2"} and tax["TotalTax"] == 4.0
     assert tax["TaxLine"][0]["TaxLineDetail"]["NetAmountTaxable"] == 50
@@ -51,7 +63,9 @@ def test_invoice_computed_fields(realm: Realm) -> None:
     assert second["DueDate"] == "2024-03-16"
     assert second["BillEmail"] == {"Address": "ap@compute.example"}
     assert second["CustomerRef"] == {"value": customer["Id"], "name": "Compute Co"}
-    assert first["DueDate"] == (date.fromisoformat(first["TxnDate"]) + timedelta(days=30)).isoformat()
+    assert (
+        first["DueDate"] == (date.fromisoformat(first["TxnDate"]) + timedelta(days=30)).isoformat()
+    )
     assert realm.read("Customer", customer["Id"])["Balance"] == 184.0
 
 
@@ -71,10 +85,14 @@ def test_payment_links_both_ways_and_balances_follow(realm: Realm) -> None:
 def test_credit_memo_applied_in_a_payment(realm: Realm) -> None:
     customer = realm.customer("Credited")
     invoice = realm.invoice(customer["Id"], 100)
-    memo = realm.create("CreditMemo", {"CustomerRef": {"value": customer["Id"]}, "Line": [sales_line(30)]})
+    memo = realm.create(
+        "CreditMemo", {"CustomerRef": {"value": customer["Id"]}, "Line": [sales_line(30)]}
+    )
     assert memo["RemainingCredit"] == 30 and memo["TotalAmt"] == 30
     assert realm.read("Customer", customer["Id"])["Balance"] == 70
-    payment = pay(realm, customer["Id"], 0, ("Invoice", invoice["Id"], 30), ("CreditMemo", memo["Id"], 30))
+    payment = pay(
+        realm, customer["Id"], 0, ("Invoice", invoice["Id"], 30), ("CreditMemo", memo["Id"], 30)
+    )
     assert payment["UnappliedAmt"] == 0
     memo_after = realm.read("CreditMemo", memo["Id"])
     assert memo_after["RemainingCredit"] == 0
@@ -91,7 +109,9 @@ def test_bill_payment_links_both_ways_and_vendor_balance(realm: Realm) -> None:
     assert bill["Balance"] == 200 and bill["TotalAmt"] == 200
     assert realm.read("Vendor", vendor["Id"])["Balance"] == 200
     body = {
-        "VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": 150,
+        "VendorRef": {"value": vendor["Id"]},
+        "PayType": "Check",
+        "TotalAmt": 150,
         "CheckPayment": {"BankAccountRef": {"value": account_id(realm, "Checking")}},
         "Line": [{"Amount": 150, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
     }
@@ -101,8 +121,12 @@ def test_bill_payment_links_both_ways_and_vendor_balance(realm: Realm) -> None:
     assert bill_after["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": "BillPaymentCheck"}]
     assert payment["Line"][0]["LinkedTxn"] == [{"TxnId": bill["Id"], "TxnType": "Bill"}]
     assert realm.read("Vendor", vendor["Id"])["Balance"] == 50
-    voided = realm.update("BillPayment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"],
-                                          "sparse": True}, operation="update", include="void")
+    voided = realm.update(
+        "BillPayment",
+        {"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True},
+        operation="update",
+        include="void",
+    )
     assert voided["TotalAmt"] == 0 and voided["Line"] == [] and voided["PrivateNote"] == "Voided"
     assert int(voided["SyncToken"]) == int(payment["SyncToken"]) + 1
     assert realm.read("Bill", bill["Id"])["Balance"] == 200
@@ -113,8 +137,11 @@ def test_bill_payment_links_both_ways_and_vendor_balance(realm: Realm) -> None:
 def test_void_invoice_zeroes_amounts_and_keeps_the_object(realm: Realm) -> None:
     customer = realm.customer("Void Co")
     invoice = realm.invoice(customer["Id"], 100, 50, PrivateNote="rush job")
-    resp = realm.client.post("/invoice", params={"operation": "void"},
-                             json={"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]})
+    resp = realm.client.post(
+        "/invoice",
+        params={"operation": "void"},
+        json={"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+    )
     assert resp.status_code == 200
     voided = resp.json()["Invoice"]
     assert voided["SyncToken"] == "1" and voided["Id"] == invoice["Id"]
@@ -132,8 +159,12 @@ def test_void_payment_restores_invoice_balance(realm: Realm) -> None:
     payment = pay(realm, customer["Id"], 100, ("Invoice", invoice["Id"], 100))
     assert realm.read("Invoice", invoice["Id"])["Balance"] == 0
     assert realm.read("Customer", customer["Id"])["Balance"] == 0
-    voided = realm.update("Payment", {"Id": payment["Id"], "SyncToken": "0", "sparse": True},
-                          operation="update", include="void")
+    voided = realm.update(
+        "Payment",
+        {"Id": payment["Id"], "SyncToken": "0", "sparse": True},
+        operation="update",
+        include="void",
+    )
     assert voided["TotalAmt"] == 0 and voided["UnappliedAmt"] == 0 and voided["Line"] == []
     assert voided["PrivateNote"] == "Voided" and voided["SyncToken"] == "1"
     invoice_after = realm.read("Invoice", invoice["Id"])
@@ -144,8 +175,12 @@ def test_void_payment_restores_invoice_balance(realm: Realm) -> None:
 def test_void_sales_receipt(realm: Realm) -> None:
     receipt = realm.create("SalesReceipt", {"Line": [sales_line(40, Qty=2, UnitPrice=20)]})
     assert receipt["Balance"] == 0 and receipt["TotalAmt"] == 40
-    voided = realm.update("SalesReceipt", {"Id": receipt["Id"], "SyncToken": "0", "sparse": True},
-                          operation="update", include="void")
+    voided = realm.update(
+        "SalesReceipt",
+        {"Id": receipt["Id"], "SyncToken": "0", "sparse": True},
+        operation="update",
+        include="void",
+    )
     assert voided["SyncToken"] == "1" and voided["PrivateNote"] == "Voided"
     assert voided["TotalAmt"] == 0 and voided["Balance"] == 0
     item_line = voided["Line"][0]
@@ -156,8 +191,9 @@ def test_deleting_a_payment_restores_the_invoice(realm: Realm) -> None:
     customer = realm.customer("Delete payer")
     invoice = realm.invoice(customer["Id"], 80)
     payment = pay(realm, customer["Id"], 80, ("Invoice", invoice["Id"], 80))
-    resp = realm.client.post("/payment", params={"operation": "delete"},
-                             json={"Id": payment["Id"], "SyncToken": "0"})
+    resp = realm.client.post(
+        "/payment", params={"operation": "delete"}, json={"Id": payment["Id"], "SyncToken": "0"}
+    )
     assert resp.status_code == 200 and resp.json()["Payment"]["status"] == "Deleted"
     invoice_after = realm.read("Invoice", invoice["Id"])
     assert invoice_after["Balance"] == 80 and invoice_after["LinkedTxn"] == []

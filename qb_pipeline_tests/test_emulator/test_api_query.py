@@ -13,14 +13,10 @@ from __future__ import annotations
 import pytest
 
 from qb_pipeline.emulator import Emulator
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    assert_fault,
-    emulator,
-    realm,
-    sales_line,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, assert_fault, sales_line
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 def test_get_and_post_answer_the_same(realm: Realm) -> None:
@@ -49,7 +45,9 @@ def test_count_returns_only_total_count(realm: Realm) -> None:
     for name in ("A", "B", "C"):
         realm.customer(name)
     assert realm.query("SELECT COUNT(*) FROM Customer") == {"totalCount": 3}
-    assert realm.query("select count(*) from Customer STARTPOSITION 2 MAXRESULTS 1") == {"totalCount": 3}
+    assert realm.query("select count(*) from Customer STARTPOSITION 2 MAXRESULTS 1") == {
+        "totalCount": 3
+    }
     assert realm.query("SELECT COUNT(*) FROM Invoice ") == {"totalCount": 0}
 
 
@@ -93,11 +91,17 @@ def test_syntax_errors_are_4000(realm: Realm, text: str) -> None:
 
 def test_empty_query_is_4000(realm: Realm) -> None:
     assert_fault(realm.client.get("/query"), 400, "4000")
-    assert_fault(realm.client.post("/query", content=b"", headers={"Content-Type": "application/text"}), 400, "4000")
+    assert_fault(
+        realm.client.post("/query", content=b"", headers={"Content-Type": "application/text"}),
+        400,
+        "4000",
+    )
 
 
 def test_unknown_entity_is_4001(realm: Realm) -> None:
-    error = assert_fault(realm.client.get("/query", params={"query": "SELECT * FROM Custmoer"}), 400, "4001")
+    error = assert_fault(
+        realm.client.get("/query", params={"query": "SELECT * FROM Custmoer"}), 400, "4001"
+    )
     assert error["Message"] == "Invalid query"
     assert error["Detail"] == "QueryValidationError: invalid context declaration: Custmoer"
 
@@ -115,8 +119,12 @@ def test_name_lists_default_to_fully_qualified_name_byte_order(realm: Realm) -> 
     realm.customer("0969 Ocean View Road", ParentRef={"value": parent["Id"]})
     names = [c["FullyQualifiedName"] for c in realm.query("SELECT * FROM Customer")["Customer"]]
     assert names == [
-        "Freeman Sporting Goods", "Freeman Sporting Goods:0969 Ocean View Road", "PG&E",
-        "Pam Seitz", "Zed", "amy",
+        "Freeman Sporting Goods",
+        "Freeman Sporting Goods:0969 Ocean View Road",
+        "PG&E",
+        "Pam Seitz",
+        "Zed",
+        "amy",
     ]
 
 
@@ -126,23 +134,29 @@ def test_transactions_default_to_newest_first(realm: Realm, emulator: Emulator) 
     for amount in (10, 20, 30):
         ids.append(realm.invoice(customer["Id"], amount)["Id"])
         emulator.clock.advance(2)
-    realm.update("Invoice", {"Id": ids[0], "SyncToken": "0", "sparse": True, "PrivateNote": "touched"})
+    realm.update(
+        "Invoice", {"Id": ids[0], "SyncToken": "0", "sparse": True, "PrivateNote": "touched"}
+    )
     rows = realm.query("SELECT * FROM Invoice")["Invoice"]
     assert [row["Id"] for row in rows] == [ids[0], ids[2], ids[1]]
-    ascending = realm.query("SELECT * FROM Invoice ORDERBY TotalAmt DESC")["Invoice"]
-    assert [row["TotalAmt"] for row in ascending] == [30, 20, 10]
+    by_total = realm.query("SELECT * FROM Invoice ORDERBY TotalAmt DESC")["Invoice"]
+    assert [row["TotalAmt"] for row in by_total] == [30, 20, 10]
 
 
 def test_where_operators_and_case_insensitive_fields(realm: Realm) -> None:
     customer = realm.customer("Filter Co")
     for amount in (100, 250, 400):
         realm.invoice(customer["Id"], amount)
-    rows = realm.query("select * from invoice where TotalAmt > '150.00' and metadata.lastupdatedtime "
-                       "> '2000-01-01T00:00:00Z' orderby totalamt")["Invoice"]
+    rows = realm.query(
+        "select * from invoice where TotalAmt > '150.00' and metadata.lastupdatedtime "
+        "> '2000-01-01T00:00:00Z' orderby totalamt"
+    )["Invoice"]
     assert [row["TotalAmt"] for row in rows] == [250, 400]
     like = realm.query("SELECT * FROM Customer WHERE DisplayName LIKE 'Filt%'")
     assert like["maxResults"] == 1
-    in_list = realm.query("SELECT COUNT(*) FROM Invoice WHERE DocNumber IN ('1001', '1003', '9999')")
+    in_list = realm.query(
+        "SELECT COUNT(*) FROM Invoice WHERE DocNumber IN ('1001', '1003', '9999')"
+    )
     assert in_list == {"totalCount": 2}
 
 
@@ -151,7 +165,9 @@ def test_paging_thousands_of_rows_returns_each_exactly_once(realm: Realm) -> Non
         realm.books.create("Customer", {"DisplayName": f"Pager {number:05d}"})
     customer_id = realm.books.find("Customer", "DisplayName", "Pager 00000")["Id"]
     for _ in range(1200):
-        realm.books.create("Invoice", {"CustomerRef": {"value": customer_id}, "Line": [sales_line(1)]})
+        realm.books.create(
+            "Invoice", {"CustomerRef": {"value": customer_id}, "Line": [sales_line(1)]}
+        )
     for entity, total in (("Customer", 2600), ("Invoice", 1200)):
         seen: list[str] = []
         position = 1

@@ -16,35 +16,51 @@ from typing import Any
 import pytest
 
 from qb_pipeline.emulator import Emulator
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import (
     Realm,
     account_id,
     assert_fault,
-    emulator,
-    realm,
     sales_line,
-    server,
 )
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 def build_books(realm: Realm, emulator: Emulator) -> None:
     """Invoices (one overdue, one part paid), a credit sale, bills and a bill payment."""
     today = emulator.clock.now().date()
     amy, bob = realm.customer("Amy")["Id"], realm.customer("Bob")["Id"]
-    realm.invoice(amy, 120, TxnDate=(today - timedelta(days=45)).isoformat(), SalesTermRef={"value": "3"})
+    realm.invoice(
+        amy, 120, TxnDate=(today - timedelta(days=45)).isoformat(), SalesTermRef={"value": "3"}
+    )
     paid = realm.invoice(amy, 200, 50)
-    realm.create("Invoice", {"CustomerRef": {"value": bob}, "Line": [sales_line(80, TaxCodeRef={"value": "TAX"})]})
-    realm.create("Payment", {"CustomerRef": {"value": amy}, "TotalAmt": 100,
-                             "Line": [{"Amount": 100, "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Invoice"}]}]})
+    realm.create(
+        "Invoice",
+        {"CustomerRef": {"value": bob}, "Line": [sales_line(80, TaxCodeRef={"value": "TAX"})]},
+    )
+    realm.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": amy},
+            "TotalAmt": 100,
+            "Line": [{"Amount": 100, "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
     realm.create("SalesReceipt", {"Line": [sales_line(40)]})
     vendor = realm.vendor("Paper Co")["Id"]
     bill = realm.bill(vendor, 300)
     realm.bill(vendor, 75)
-    realm.create("BillPayment", {
-        "VendorRef": {"value": vendor}, "PayType": "Check", "TotalAmt": 120,
-        "CheckPayment": {"BankAccountRef": {"value": account_id(realm, "Checking")}},
-        "Line": [{"Amount": 120, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
-    })
+    realm.create(
+        "BillPayment",
+        {
+            "VendorRef": {"value": vendor},
+            "PayType": "Check",
+            "TotalAmt": 120,
+            "CheckPayment": {"BankAccountRef": {"value": account_id(realm, "Checking")}},
+            "Line": [{"Amount": 120, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
+        },
+    )
 
 
 def report(realm: Realm, name: str, **params: str) -> dict[str, Any]:
@@ -84,13 +100,18 @@ def test_trial_balance_debits_equal_credits(realm: Realm, emulator: Emulator) ->
     assert round(debits, 2) == round(credits, 2) == money(total[1]) > 0
 
 
-def test_balance_sheet_balances_and_ties_to_profit_and_loss(realm: Realm, emulator: Emulator) -> None:
+def test_balance_sheet_balances_and_ties_to_profit_and_loss(
+    realm: Realm, emulator: Emulator
+) -> None:
     build_books(realm, emulator)
     rows = report(realm, "BalanceSheet")["Rows"]["Row"]
     assets = money(summary(rows, "TotalAssets")[1])
     assert assets == money(summary(rows, "TotalLiabilitiesAndEquity")[1]) > 0
     today = emulator.clock.now().date()
-    period = {"start_date": (today - timedelta(days=100)).isoformat(), "end_date": today.isoformat()}
+    period = {
+        "start_date": (today - timedelta(days=100)).isoformat(),
+        "end_date": today.isoformat(),
+    }
     pnl = report(realm, "ProfitAndLoss", **period)["Rows"]["Row"]
     income = money(summary(pnl, "Income")[1])
     expenses = money(summary(pnl, "Expenses")[1])
@@ -108,8 +129,11 @@ def test_aged_receivables_total_is_open_invoice_balances(realm: Realm, emulator:
     total = summary(body["Rows"]["Row"], "GrandTotal")
     assert total[0] == "TOTAL" and money(total[-1]) == round(open_balance, 2) == 120 + 150 + 86.4
     assert money(total[2]) == 120  # 45 days old on Net 30: 15 days past due
-    by_customer = {row["ColData"][0]["value"]: money(row["ColData"][-1]["value"])
-                   for row in body["Rows"]["Row"] if row.get("type") == "Data"}
+    by_customer = {
+        row["ColData"][0]["value"]: money(row["ColData"][-1]["value"])
+        for row in body["Rows"]["Row"]
+        if row.get("type") == "Data"
+    }
     assert by_customer == {"Amy": 270, "Bob": 86.4}
 
 
@@ -139,8 +163,11 @@ def test_invoice_pdf_is_a_pdf(realm: Realm) -> None:
 def test_send_invoice_to_an_address(realm: Realm) -> None:
     invoice = realm.invoice(realm.customer("Mail Co")["Id"], 10)
     assert "BillEmail" not in invoice and invoice["EmailStatus"] == "NotSet"
-    resp = realm.client.post(f"/invoice/{invoice['Id']}/send", params={"sendTo": "ap@mail.example"},
-                             headers={"Content-Type": "application/octet-stream"})
+    resp = realm.client.post(
+        f"/invoice/{invoice['Id']}/send",
+        params={"sendTo": "ap@mail.example"},
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert resp.status_code == 200
     sent = resp.json()["Invoice"]
     assert sent["EmailStatus"] == "EmailSent"

@@ -12,17 +12,15 @@ import httpx
 import pytest
 
 from qb_pipeline.emulator import Emulator, EmulatorServer
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
-    Realm,
-    emulator,
-    new_realm,
-    realm,
-    sales_line,
-    server,
-)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import Realm, new_realm, sales_line
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
-def test_repeat_returns_the_original_bytes_and_creates_once(realm: Realm, emulator: Emulator) -> None:
+def test_repeat_returns_the_original_bytes_and_creates_once(
+    realm: Realm, emulator: Emulator
+) -> None:
     customer = realm.customer("Idem Co")
     body = {"CustomerRef": {"value": customer["Id"]}, "Line": [sales_line(75)]}
     first = realm.client.post("/invoice", params={"requestid": "inv-0001"}, json=body)
@@ -41,7 +39,9 @@ def test_repeat_of_a_fault_replays_the_fault(realm: Realm) -> None:
     body = {"DisplayName": "Taken Name"}
     first = realm.client.post("/vendor", params={"requestid": "dup-1"}, json=body)
     assert first.status_code == 400
-    second = realm.client.post("/vendor", params={"requestid": "dup-1"}, json={"DisplayName": "Fresh"})
+    second = realm.client.post(
+        "/vendor", params={"requestid": "dup-1"}, json={"DisplayName": "Fresh"}
+    )
     assert second.status_code == 400 and second.content == first.content
     assert realm.query("SELECT COUNT(*) FROM Vendor") == {"totalCount": 0}
 
@@ -61,11 +61,17 @@ def test_retry_after_dropped_response_creates_one_object(realm: Realm, emulator:
     assert emulator.faults.injected.get("drop_after_commit", 0) - before == 1
 
 
-def test_same_requestid_on_another_realm_is_independent(server: EmulatorServer, realm: Realm) -> None:
+def test_same_requestid_on_another_realm_is_independent(
+    server: EmulatorServer, realm: Realm
+) -> None:
     other = new_realm(server)
     try:
-        mine = realm.client.post("/customer", params={"requestid": "shared"}, json={"DisplayName": "Mine"})
-        theirs = other.client.post("/customer", params={"requestid": "shared"}, json={"DisplayName": "Theirs"})
+        mine = realm.client.post(
+            "/customer", params={"requestid": "shared"}, json={"DisplayName": "Mine"}
+        )
+        theirs = other.client.post(
+            "/customer", params={"requestid": "shared"}, json={"DisplayName": "Theirs"}
+        )
         assert mine.json()["Customer"]["DisplayName"] == "Mine"
         assert theirs.json()["Customer"]["DisplayName"] == "Theirs"
         assert other.query("SELECT COUNT(*) FROM Customer") == {"totalCount": 1}
@@ -74,7 +80,9 @@ def test_same_requestid_on_another_realm_is_independent(server: EmulatorServer, 
 
 
 def test_requestid_on_batch_replays(realm: Realm) -> None:
-    items = {"BatchItemRequest": [{"bId": "1", "operation": "create", "Customer": {"DisplayName": "B1"}}]}
+    items = {
+        "BatchItemRequest": [{"bId": "1", "operation": "create", "Customer": {"DisplayName": "B1"}}]
+    }
     first = realm.client.post("/batch", params={"requestid": "batch-1"}, json=items)
     second = realm.client.post("/batch", params={"requestid": "batch-1"}, json=items)
     assert first.status_code == 200 and second.content == first.content

@@ -67,13 +67,17 @@ class Realm:
 
     def invoice(self, customer_id: str, *amounts: float, **fields: Any) -> dict[str, Any]:
         lines = [sales_line(amount) for amount in amounts]
-        return self.create("Invoice", {"CustomerRef": {"value": customer_id}, "Line": lines, **fields})
+        return self.create(
+            "Invoice", {"CustomerRef": {"value": customer_id}, "Line": lines, **fields}
+        )
 
     def bill(self, vendor_id: str, amount: float) -> dict[str, Any]:
         line = {
             "Amount": amount,
             "DetailType": "AccountBasedExpenseLineDetail",
-            "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account_id(self, "Office Supplies")}},
+            "AccountBasedExpenseLineDetail": {
+                "AccountRef": {"value": account_id(self, "Office Supplies")}
+            },
         }
         return self.create("Bill", {"VendorRef": {"value": vendor_id}, "Line": [line]})
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-from qb_pipeline_tests.test_emulator.test_api_support import (  # noqa: F401 (fixtures)
+from qb_pipeline_tests.test_emulator import test_api_support as support
+from qb_pipeline_tests.test_emulator.test_api_support import (
     Realm,
     account_id,
     assert_fault,
-    emulator,
-    realm,
     sales_line,
-    server,
 )
+
+emulator, realm, server = support.emulator, support.realm, support.server  # fixtures
 
 
 @pytest.mark.parametrize(
@@ -36,14 +36,17 @@ def test_duplicate_display_name_is_6240(realm: Realm, first: str, second: str, n
     resp = realm.client.post(f"/{second.lower()}", json={"DisplayName": name})
     error = assert_fault(resp, 400, "6240")
     assert error["Message"] == "Duplicate Name Exists Error"
-    assert realm.query(f"SELECT COUNT(*) FROM {second}") == {"totalCount": 1 if first == second else 0}
+    assert realm.query(f"SELECT COUNT(*) FROM {second}") == {
+        "totalCount": 1 if first == second else 0
+    }
 
 
 def test_renaming_into_a_taken_name_is_6240(realm: Realm) -> None:
     realm.customer("Taken")
     other = realm.vendor("Free")
     resp = realm.client.post(
-        "/vendor", json={"Id": other["Id"], "SyncToken": "0", "sparse": True, "DisplayName": "TAKEN"}
+        "/vendor",
+        json={"Id": other["Id"], "SyncToken": "0", "sparse": True, "DisplayName": "TAKEN"},
     )
     assert_fault(resp, 400, "6240")
     assert realm.read("Vendor", other["Id"])["DisplayName"] == "Free"
@@ -82,7 +85,9 @@ def test_unknown_property_is_2010(realm: Realm) -> None:
 
 
 def test_malformed_json_is_a_400_fault(realm: Realm) -> None:
-    resp = realm.client.post("/customer", content=b'{"DisplayName": ', headers={"Content-Type": "application/json"})
+    resp = realm.client.post(
+        "/customer", content=b'{"DisplayName": ', headers={"Content-Type": "application/json"}
+    )
     assert_fault(resp, 400, "2010")
     resp = realm.client.post("/customer", json=["not", "an", "object"])
     assert_fault(resp, 400, "2010")
@@ -94,7 +99,9 @@ def test_over_applying_a_payment_is_6000(realm: Realm) -> None:
     line = {"Amount": 150, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
     body = {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": 150, "Line": [line]}
     error = assert_fault(realm.client.post("/payment", json=body), 400, "6000")
-    assert error["Message"] == "A business validation error has occurred while processing your request"
+    assert (
+        error["Message"] == "A business validation error has occurred while processing your request"
+    )
     assert error["Detail"].startswith("Business Validation Error: ")
     assert realm.read("Invoice", invoice["Id"])["Balance"] == 100
     assert realm.read("Customer", customer["Id"])["Balance"] == 100
@@ -123,18 +130,82 @@ def test_unbalanced_journal_entry_is_2300(realm: Realm) -> None:
 
     def line(amount: float, posting: str, account: str) -> dict:
         detail = {"PostingType": posting, "AccountRef": {"value": account}}
-        return {"Amount": amount, "DetailType": "JournalEntryLineDetail", "JournalEntryLineDetail": detail}
+        return {
+            "Amount": amount,
+            "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": detail,
+        }
 
     body = {"Line": [line(100, "Debit", supplies), line(90, "Credit", checking)]}
     error = assert_fault(realm.client.post("/journalentry", json=body), 400, "2300")
     assert error["Message"] == "Transaction must balance"
-    balanced = realm.create("JournalEntry", {"Line": [line(100, "Debit", supplies), line(100, "Credit", checking)]})
+    balanced = realm.create(
+        "JournalEntry", {"Line": [line(100, "Debit", supplies), line(100, "Credit", checking)]}
+    )
     assert balanced["TotalAmt"] == 100
     assert [x["Id"] for x in balanced["Line"]] == ["0", "1"]
 
 
 def test_reference_to_inactive_customer_is_2500(realm: Realm) -> None:
     customer = realm.customer("Inactive ref")
-    realm.update("Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Active": False})
+    realm.update(
+        "Customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Active": False}
+    )
     body = {"CustomerRef": {"value": customer["Id"]}, "Line": [sales_line(10)]}
     assert_fault(realm.client.post("/invoice", json=body), 400, "2500", element="CustomerRef")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "element"),
+    [
+        ({"Line": "abc"}, "2010", "Line"),
+        ({"Line": ["abc"]}, "2010", "Line"),
+        (
+            {
+                "Line": [
+                    {"Amount": 1, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": "x"}
+                ]
+            },
+            "2010",
+            "SalesItemLineDetail",
+        ),
+        ({"Line": [sales_line(1)], "CustomerRef": "1"}, "2010", "CustomerRef"),
+        ({"Line": [sales_line(1)], "CustomerRef": {"value": ["1"]}}, "2010", "value"),
+        (
+            {"Line": [sales_line(1)], "LinkedTxn": [{"TxnType": "Estimate"}]},
+            "2020",
+            "LinkedTxn.TxnId",
+        ),
+        ({"Line": [sales_line("nan")]}, "2090", "Amount"),
+        ({"Line": [sales_line("1e999")]}, "2090", "Amount"),
+        ({"Line": [sales_line(1, Qty="inf", UnitPrice=1)]}, "2090", "Qty"),
+        ({"Line": [sales_line(1)], "TxnDate": "9999-12-31"}, "2060", "TxnDate"),
+    ],
+)
+def test_malformed_values_are_faults_and_store_nothing(
+    realm: Realm, body: dict, code: str, element: str
+) -> None:
+    customer = realm.customer("Shapes")
+    payload = {"CustomerRef": {"value": customer["Id"]}, **body}
+    assert_fault(realm.client.post("/invoice", json=payload), 400, code, element=element)
+    assert realm.query("SELECT COUNT(*) FROM Invoice") == {"totalCount": 0}
+    assert realm.client.get("/reports/TrialBalance").status_code == 200
+
+
+def test_term_days_must_be_numbers(realm: Realm) -> None:
+    assert_fault(
+        realm.client.post("/term", json={"Name": "Soon", "DueDays": "abc"}), 400, "2090", "DueDays"
+    )
+    term = realm.create("Term", {"Name": "Net 10", "DueDays": "10"})
+    assert term["DueDays"] == 10
+
+
+def test_an_emulator_bug_answers_as_a_system_fault(realm: Realm, emulator, monkeypatch) -> None:
+    def broken(realm_id: str) -> None:
+        raise RuntimeError("simulated emulator bug")
+
+    monkeypatch.setattr(emulator, "books", broken)
+    error = assert_fault(realm.client.get("/item/1"), 500, "10000")
+    assert error["type"] == "SystemFault"
+    monkeypatch.undo()
+    assert realm.client.get("/item/1").status_code == 200
