@@ -128,23 +128,14 @@ def clean(value: Any) -> Any:
 
 def money(value: Any, element: str) -> float:
     """A monetary amount rounded to cents; strings of digits are accepted as QBO does."""
-    if isinstance(value, bool):
-        raise exc.InvalidValue("2090", "Invalid Number", f"Invalid Number : {value}", element)
-    try:
-        amount = round(float(value), 2)
-        if not math.isfinite(amount):
-            raise ValueError(value)
-        return amount
-    except (TypeError, ValueError, OverflowError):
-        raise exc.InvalidValue(
-            "2090", "Invalid Number", f"Invalid Number : {value} for {element}", element
-        ) from None
+    return round(number(value, element), 2)
 
 
 def number(value: Any, element: str) -> float:
-    if isinstance(value, bool):
-        raise exc.InvalidValue("2090", "Invalid Number", f"Invalid Number : {value}", element)
+    """A finite number (quantities, rates); 2090 for booleans, text, NaN and infinities."""
     try:
+        if isinstance(value, bool):
+            raise TypeError(value)
         parsed = float(value)
         if not math.isfinite(parsed):
             raise ValueError(value)
