@@ -1,0 +1,1 @@
+"""The QuickBooks Online client: plain Python, no Dagster."""
