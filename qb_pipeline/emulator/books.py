@@ -70,6 +70,8 @@ class Books:
             self._store_new("TaxRate", dict(company.TAX_RATE))
             self._ids["TaxCode"] = 1
             self._store_new("TaxCode", dict(company.TAX_CODE))
+            if multi_currency:
+                self._seed_exchange_rates(today)
             if starter_chart:
                 for term_name, days in company.STARTER_TERMS:
                     self.create("Term", {"Name": term_name, "DueDays": days}, at=self._moment)
@@ -87,6 +89,18 @@ class Books:
                     },
                     at=self._moment,
                 )
+
+    def _seed_exchange_rates(self, as_of: str) -> None:
+        """Multi-currency companies know a rate per foreign currency (keyed by its code)."""
+        stamp = meta_time(self._moment)
+        for code, rate in company.DEFAULT_RATES.items():
+            self.objects["ExchangeRate"][code] = {
+                "SourceCurrencyCode": code,
+                "TargetCurrencyCode": self.home_currency,
+                "Rate": rate,
+                "AsOfDate": as_of,
+                "MetaData": {"LastUpdatedTime": stamp},
+            }
 
     # -- operations -----------------------------------------------------------------------
     @contextmanager
