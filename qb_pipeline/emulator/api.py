@@ -179,7 +179,7 @@ def _write(emulator: Emulator, books: Books, entity: str, request: ApiRequest) -
         return envelope(emulator, {entity: books.void(entity, payload)})
     if operation not in ("", "update", "create"):
         raise exc.UnsupportedOperation(f"{_path(request)}?operation={operation}")
-    if "Id" in payload and operation != "create":
+    if operation == "update" or ("Id" in payload and operation != "create"):
         return envelope(emulator, {entity: books.update(entity, payload)})
     return envelope(emulator, {entity: books.create(entity, payload)})
 
