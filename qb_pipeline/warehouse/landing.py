@@ -1,0 +1,280 @@
+"""Landing batches: immutable Parquet files of extracted QBO objects, one realm and entity each.
+
+Extraction writes pages here without touching the warehouse (no DB lock, so realms extract
+concurrently); the merge step later folds them into ``raw``. A file is written under a dot-name
+and renamed into place, so a reader sees whole batches or nothing; a crash mid-write leaves only
+a ``.tmp`` file that nothing reads. Layout::
+
+    <root>/realm=<realm_id>/entity=<Entity>/batch-<utc ts>-<seq>-<writer>.parquet
+
+Columns: realm_id, entity, id, sync_token, last_updated_at, deleted, payload (JSON text),
+extracted_at. A CDC ``status: Deleted`` stub lands as a tombstone row (deleted = true).
+ExchangeRate has no Id: its id is the SourceCurrencyCode (one current rate per currency).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from qb_pipeline.warehouse.schema import canonical_entity
+from qb_pipeline.warehouse.warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ROWS_PER_FILE = 10_000
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_BATCH_NAME = re.compile(r"^batch-(\d{8}T\d{12}Z)-\d+-[0-9a-f]+$")
+
+LANDING_SCHEMA = pa.schema(
+    [
+        ("realm_id", pa.string()),
+        ("entity", pa.string()),
+        ("id", pa.string()),
+        ("sync_token", pa.int64()),
+        ("last_updated_at", pa.timestamp("us", tz="UTC")),
+        ("deleted", pa.bool_()),
+        ("payload", pa.string()),
+        ("extracted_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+class LandingError(ValueError):
+    """An object that cannot be landed (no Id, no LastUpdatedTime, bad SyncToken)."""
+
+
+@dataclass(frozen=True)
+class LandingBatch:
+    """One landed Parquet file."""
+
+    batch_id: str
+    realm_id: str
+    entity: str
+    path: Path
+    rows: int
+    created_at: datetime
+
+
+def realm_dir(root: Path | str, realm_id: str) -> Path:
+    """``<root>/realm=<realm_id>`` (realm ids are checked: they become a path segment)."""
+    if not _SAFE_SEGMENT.match(realm_id):
+        raise ValueError(f"realm_id {realm_id!r} is not a safe path segment")
+    return Path(root) / f"realm={realm_id}"
+
+
+def object_id(entity: str, obj: Mapping[str, Any]) -> str:
+    """The key of an object in its raw table: its Id (ExchangeRate: SourceCurrencyCode)."""
+    value = obj.get("Id")
+    if value is None and entity == "ExchangeRate":
+        value = obj.get("SourceCurrencyCode")
+    if value is None or str(value) == "":
+        raise LandingError(f"{entity} object without an Id: {str(obj)[:200]}")
+    return str(value)
+
+
+def parse_qbo_time(text: str) -> datetime:
+    """QBO MetaData times (``2023-02-18T13:13:33-08:00``) as aware datetimes."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise LandingError(f"time without an offset: {text!r}")
+    return value
+
+
+def landing_row(
+    entity: str, obj: Mapping[str, Any], deleted: bool
+) -> tuple[str, int | None, datetime, bool, str]:
+    """(id, sync_token, last_updated_at, deleted, payload JSON) for one QBO object or stub."""
+    key = object_id(entity, obj)
+    stamp = (obj.get("MetaData") or {}).get("LastUpdatedTime")
+    if not stamp:
+        raise LandingError(f"{entity} {key} has no MetaData.LastUpdatedTime")
+    token = obj.get("SyncToken")
+    try:
+        sync_token = int(token) if token not in (None, "") else None
+    except (TypeError, ValueError):
+        raise LandingError(f"{entity} {key} has a bad SyncToken {token!r}") from None
+    is_deleted = deleted or obj.get("status") == "Deleted"
+    payload = orjson.dumps(obj).decode()
+    return key, sync_token, parse_qbo_time(stamp), is_deleted, payload
+
+
+class LandingWriter:
+    """Streams pages of one realm's entity into batch files; never buffers more than one file.
+
+    >>> with LandingWriter(root, "9130", "Invoice", max_rows_per_file=1000) as writer:
+    ...     for page in pages:
+    ...         writer.write_page(page)
+    >>> writer.batches  # every file written, in order
+    """
+
+    def __init__(
+        self,
+        root: Path | str,
+        realm_id: str,
+        entity: str,
+        max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
+    ) -> None:
+        if max_rows_per_file < 1:
+            raise ValueError("max_rows_per_file must be >= 1")
+        self.realm_id = realm_id
+        self.entity = canonical_entity(entity)
+        self.directory = realm_dir(root, realm_id) / f"entity={self.entity}"
+        self.max_rows_per_file = max_rows_per_file
+        self.batches: list[LandingBatch] = []
+        self._token = secrets.token_hex(4)
+        self._lines: list[bytes] = []  # one NDJSON line per row: the only rows held in memory
+        self._last_created: datetime | None = None
+        self._closed = False
+
+    @property
+    def buffered(self) -> int:
+        """Rows held in memory, waiting for the next file."""
+        return len(self._lines)
+
+    def write_page(
+        self,
+        objects: Iterable[Mapping[str, Any]],
+        deleted: bool = False,
+        extracted_at: datetime | None = None,
+    ) -> None:
+        """Add a page of objects (or tombstone stubs: deleted=True or ``status: Deleted``)."""
+        if self._closed:
+            raise RuntimeError("LandingWriter is closed")
+        extracted = _utc_text(extracted_at or datetime.now(UTC))
+        for obj in objects:
+            key, sync_token, updated, is_deleted, payload = landing_row(self.entity, obj, deleted)
+            row = {
+                "realm_id": self.realm_id,
+                "entity": self.entity,
+                "id": key,
+                "sync_token": sync_token,
+                "last_updated_at": _utc_text(updated),
+                "deleted": is_deleted,
+                "payload": payload,
+                "extracted_at": extracted,
+            }
+            self._lines.append(orjson.dumps(row))
+            if len(self._lines) >= self.max_rows_per_file:
+                self._flush()
+
+    def close(self) -> list[LandingBatch]:
+        """Write what is buffered; returns every batch this writer produced."""
+        if not self._closed:
+            self._flush()
+            self._closed = True
+        return list(self.batches)
+
+    def __enter__(self) -> LandingWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Rows already read are real changes: landing them even on error loses nothing, and
+        # the cursor has not moved, so the next run re-reads whatever this one missed.
+        self.close()
+
+    def _flush(self) -> None:
+        if not self._lines:
+            return
+        created = self._next_created()
+        batch_id = f"batch-{created.strftime(_TS_FORMAT)}-{len(self.batches):06d}-{self._token}"
+        path = self.directory / f"{batch_id}.parquet"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        rows = len(self._lines)
+        _write_atomically(_table(self._lines), path)
+        self._lines = []
+        self.batches.append(LandingBatch(batch_id, self.realm_id, self.entity, path, rows, created))
+        logger.debug("landed %s rows in %s", rows, path)
+
+    def _next_created(self) -> datetime:
+        """File time, strictly increasing within a writer so names sort in write order."""
+        now = datetime.now(UTC)
+        if self._last_created is not None and now <= self._last_created:
+            now = self._last_created + timedelta(microseconds=1)
+        self._last_created = now
+        return now
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _table(lines: list[bytes]) -> pa.Table:
+    """Arrow table from NDJSON rows (Arrow's JSON reader, unlike pa.array, never loads pandas)."""
+    data = b"\n".join(lines)
+    return pa_json.read_json(
+        io.BytesIO(data),
+        read_options=pa_json.ReadOptions(block_size=len(data) + 1),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=LANDING_SCHEMA, unexpected_field_behavior="error"
+        ),
+    )
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    """Write to a hidden temp name, fsync, rename: readers see the whole file or none."""
+    temp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, temp, compression="zstd")
+    with open(temp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    try:
+        directory = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on some platforms; the rename still holds
+        return
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def landed_batches(root: Path | str, realm_id: str) -> list[LandingBatch]:
+    """Every batch file on disk for a realm, oldest first (sorted by batch id)."""
+    found = []
+    for path in realm_dir(root, realm_id).glob("entity=*/batch-*.parquet"):
+        match = _BATCH_NAME.match(path.stem)
+        if match is None:
+            continue
+        entity = path.parent.name.removeprefix("entity=")
+        created = datetime.strptime(match.group(1), _TS_FORMAT).replace(tzinfo=UTC)
+        rows = pq.read_metadata(path).num_rows
+        found.append(LandingBatch(path.stem, realm_id, entity, path, rows, created))
+    return sorted(found, key=lambda batch: batch.batch_id)
+
+
+def pending_batches(root: Path | str, warehouse: Warehouse, realm_id: str) -> list[LandingBatch]:
+    """Batches landed for a realm but not merged yet (what a crashed run left behind)."""
+    landed = landed_batches(root, realm_id)
+    if not landed:
+        return []
+    warehouse.ensure_schema()
+    with warehouse.connect(read_only=True) as con:
+        merged = {
+            row[0]
+            for row in con.execute(
+                "SELECT batch_id FROM meta.landing_batch "
+                "WHERE realm_id = ? AND merged_at IS NOT NULL",
+                [realm_id],
+            ).fetchall()
+        }
+    return [batch for batch in landed if batch.batch_id not in merged]

@@ -1,0 +1,160 @@
+"""The DuckDB warehouse file and the only way this package opens it.
+
+Why a class around ``duckdb.connect``: DuckDB allows one read-write process per file and, inside
+a process, one configuration per file (a read-only and a read-write connection cannot coexist).
+``Warehouse.connect`` hides both rules:
+
+- Writers in one process are serialised by a process-level lock per file, held for the life of
+  the connection, so two threads merging different realms never race on DuckDB's optimistic
+  concurrency (transaction conflicts on shared indexes and meta tables).
+- Writers in different processes (Dagster runs) are serialised by the Dagster pool "warehouse";
+  should one still find the file locked, it retries until ``busy_timeout`` then raises
+  WarehouseBusyError.
+- A read-only connection opens the file read-only, unless this process has it open read-write,
+  in which case it shares that instance inside a READ ONLY transaction (a consistent snapshot that
+  refuses writes).
+
+Analysts never open this file: they read the published ``analytics.duckdb`` copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from qb_pipeline import settings
+from qb_pipeline.warehouse.schema import create_schema
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_SECONDS = 300.0
+_RETRY_SECONDS = 0.2
+
+
+class WarehouseBusyError(RuntimeError):
+    """The warehouse file stayed locked by another connection or process for too long."""
+
+
+@dataclass
+class _FileState:
+    """What this process has open on one warehouse file."""
+
+    write_lock: threading.RLock = field(default_factory=threading.RLock)
+    guard: threading.Condition = field(default_factory=threading.Condition)
+    mode: str | None = None  # "rw" or "ro": the configuration DuckDB has the file open with
+    open_count: int = 0
+
+
+# Process-wide by necessity: the lock must be shared by every Warehouse object on the same file.
+_FILES: dict[Path, _FileState] = {}
+_FILES_LOCK = threading.Lock()
+
+
+def _file_state(path: Path) -> _FileState:
+    with _FILES_LOCK:
+        return _FILES.setdefault(path, _FileState())
+
+
+def default_path() -> Path:
+    """settings.qb_home() / "warehouse" / "warehouse.duckdb"."""
+    return settings.qb_home() / "warehouse" / "warehouse.duckdb"
+
+
+class Warehouse:
+    """One warehouse file: short-lived connections and the schema."""
+
+    def __init__(
+        self, path: Path | str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+    ) -> None:
+        self.path = Path(path).resolve() if path is not None else default_path()
+        self.busy_timeout = busy_timeout
+        self._schema_ready = False
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work, closed (and the write lock released) on exit."""
+        state = _file_state(self.path)
+        if read_only:
+            with self._reader(state) as con:
+                yield con
+            return
+        if not state.write_lock.acquire(timeout=self.busy_timeout):
+            raise WarehouseBusyError(f"{self.path}: another writer held it {self.busy_timeout}s")
+        try:
+            with self._writer(state) as con:
+                yield con
+        finally:
+            state.write_lock.release()
+
+    def ensure_schema(self) -> None:
+        """Create schemas, meta tables and every raw table if missing (cheap after the first)."""
+        if self._schema_ready:
+            return
+        with self.connect() as con:
+            create_schema(con)
+        self._schema_ready = True
+
+    # -- internals -----------------------------------------------------------------------------
+    @contextmanager
+    def _writer(self, state: _FileState) -> Iterator[duckdb.DuckDBPyConnection]:
+        with state.guard:
+            ok = state.guard.wait_for(lambda: state.mode != "ro", timeout=self.busy_timeout)
+            if not ok:
+                raise WarehouseBusyError(f"{self.path}: read-only connections stayed open")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = self._open(read_only=False)
+            state.mode, state.open_count = "rw", state.open_count + 1
+        try:
+            yield con
+        finally:
+            self._close(state, con)
+
+    @contextmanager
+    def _reader(self, state: _FileState) -> Iterator[duckdb.DuckDBPyConnection]:
+        with state.guard:
+            shared = state.mode == "rw"
+            if not shared and not self.path.exists():
+                raise FileNotFoundError(f"no warehouse at {self.path}")
+            con = self._open(read_only=not shared)
+            state.mode, state.open_count = state.mode or "ro", state.open_count + 1
+        try:
+            if shared:
+                con.execute("BEGIN TRANSACTION READ ONLY")
+            yield con
+        finally:
+            self._close(state, con)
+
+    def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """duckdb.connect, retrying while another process holds the file lock."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise WarehouseBusyError(f"{self.path}: {error}") from error
+                time.sleep(_RETRY_SECONDS)
+                continue
+            con.execute("SET TimeZone = 'UTC'")
+            return con
+
+    @staticmethod
+    def _close(state: _FileState, con: duckdb.DuckDBPyConnection) -> None:
+        with state.guard:
+            try:
+                con.close()
+            finally:
+                state.open_count -= 1
+                if state.open_count == 0:
+                    state.mode = None
+                state.guard.notify_all()
