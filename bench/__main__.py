@@ -1,6 +1,7 @@
 """``python -m bench``: every benchmark, a table each, JSON under bench/results/."""
 
-from bench import emulator_bench
+from bench import client_bench, emulator_bench
 
 if __name__ == "__main__":
     emulator_bench.main()
+    client_bench.main()

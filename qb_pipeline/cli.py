@@ -10,8 +10,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qb_pipeline import settings
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 log = logging.getLogger("qb_pipeline.cli")
 
@@ -52,11 +56,124 @@ def _emulator_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--info-file", type=Path, help="write realms and URLs as JSON here once serving")
 
 
+def _vault_parser(sub: argparse._SubParsersAction) -> None:
+    vault = sub.add_parser("vault", help="the token vault (encrypted OAuth tokens)")
+    commands = vault.add_subparsers(dest="vault_command", required=True)
+    commands.add_parser(
+        "rotate-key",
+        help="new current key (key file mode) and re-encrypt every connection's tokens under it",
+    )
+
+
+def run_vault(args: argparse.Namespace) -> int:
+    """``qb-pipeline vault rotate-key``: re-encrypt every connection under the current key."""
+    from qb_pipeline.store import Store
+    from qb_pipeline.vault import Keyring, VaultError, rotate_key
+
+    try:
+        store = Store.from_url()
+        keyring = Keyring.load()
+        count = rotate_key(store, keyring)
+    except VaultError as exc:
+        print(f"qb-pipeline vault {args.vault_command}: {exc}", file=sys.stderr)
+        return 1
+    store.close()
+    print(f"re-encrypted {count} connection(s) under key {keyring.current_id}")
+    return 0
+
+
+def _connect_parsers(sub: argparse._SubParsersAction) -> None:
+    connect = sub.add_parser(
+        "connect", help="authorize a QuickBooks company (OAuth code flow) and store its tokens"
+    )
+    connect.add_argument("--realm-id", help="company to pick (the emulator honours it)")
+    connect.add_argument(
+        "--port", type=int, help="loopback callback port (default: QB_REDIRECT_URI's, else free)"
+    )
+    connect.add_argument("--timeout", type=float, default=300.0, help="seconds to wait")
+    connect.add_argument(
+        "--open-with-httpx",
+        "--follow",
+        dest="follow",
+        action="store_true",
+        help="follow the authorization URL automatically (the emulator consents; tests, demo)",
+    )
+    sub.add_parser("connections", help="list realms: status, token expiry, open alerts")
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    """``qb-pipeline connect``: print the URL, await the callback, store the tokens."""
+    from qb_pipeline.qbo.auth import OAuthConfigError
+    from qb_pipeline.qbo.errors import QBOError
+    from qb_pipeline.qbo.loopback import connect_realm
+    from qb_pipeline.qbo.tokens import refresh_deadline
+    from qb_pipeline.vault import VaultError
+
+    def announce(url: str) -> None:
+        print(f"Open this URL to authorize qb-pipeline:\n  {url}", flush=True)
+
+    try:
+        record = connect_realm(
+            realm_hint=args.realm_id,
+            port=args.port,
+            timeout=args.timeout,
+            follow=args.follow,
+            announce=announce,
+        )
+    except OAuthConfigError as exc:
+        print(f"qb-pipeline connect: {exc}", file=sys.stderr)
+        return 2
+    except (QBOError, VaultError, OSError) as exc:
+        print(f"qb-pipeline connect: {exc}", file=sys.stderr)
+        return 1
+    name = f" ({record.company_name})" if record.company_name else ""
+    print(
+        f"connected realm {record.realm_id}{name}: access token until "
+        f"{_when(record.access_expires_at)}, refresh token until {_when(refresh_deadline(record))}"
+    )
+    return 0
+
+
+def run_connections(args: argparse.Namespace) -> int:
+    """``qb-pipeline connections``: one line per realm, then the open alerts."""
+    from qb_pipeline.qbo.tokens import refresh_deadline
+    from qb_pipeline.store import Store
+
+    store = Store.from_url()
+    try:
+        records, alerts = store.connections.list(), store.alerts.open()
+    finally:
+        store.close()
+    if not records:
+        print("no connections yet: run `qb-pipeline connect`")
+    else:
+        print(f"{'realm':<20} {'status':<13} {'access until':<17} {'refresh until':<17} company")
+    for record in records:
+        status = record.status + ("*" if record.status_reason else "")
+        print(
+            f"{record.realm_id:<20} {status:<13} {_when(record.access_expires_at):<17} "
+            f"{_when(refresh_deadline(record)):<17} {record.company_name}"
+        )
+    for record in records:
+        if record.status_reason:
+            print(f"* {record.realm_id}: {record.status_reason}")
+    print(f"open alerts: {len(alerts)}")
+    for alert in alerts:
+        print(f"  [{alert.severity}] {alert.realm_id} {alert.kind}: {alert.message}")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") + "Z" if moment else "-"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qb-pipeline", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     _emulator_parser(sub)
+    _vault_parser(sub)
+    _connect_parsers(sub)
     demo = sub.add_parser("demo", help="emulator + demo companies + OAuth connect + summary")
     demo.add_argument("--companies", type=int, default=3)
     demo.add_argument("--size", choices=settings.EMULATOR_SIZES, default="demo")
@@ -139,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "emulator":
         return run_emulator(args)
+    if args.command == "vault":
+        return run_vault(args)
+    if args.command == "connect":
+        return run_connect(args)
+    if args.command == "connections":
+        return run_connections(args)
     if args.command == "demo":
         from qb_pipeline.demo import run
 
