@@ -35,6 +35,12 @@ def emulator_server() -> Iterator[EmulatorServer]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def server(emulator_server: EmulatorServer) -> EmulatorServer:
+    """The module's emulator, under the name the OAuth and token tests use."""
+    return emulator_server
+
+
 @pytest.fixture
 def clean_faults(emulator_server: EmulatorServer) -> Iterator[FaultsConfig]:
     """The emulator's fault settings, put back to none after the test."""

@@ -36,22 +36,6 @@ CLIENT_ID, CLIENT_SECRET = "emulator-client-id", "emulator-client-secret"
 REDIRECT = "http://127.0.0.1:8999/callback"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    running = EmulatorServer().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def books(server: EmulatorServer) -> Iterator[Books]:
-    company = server.emulator.create_realm()
-    yield company
-    server.emulator.delete_realm(company.realm_id)
-
-
 @pytest.fixture
 def app(server: EmulatorServer) -> Iterator[OAuthApp]:
     with OAuthApp(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,22 +19,6 @@ from qb_pipeline.cli import main
 from qb_pipeline.emulator import EmulatorServer
 from qb_pipeline.emulator.books import Books
 from qb_pipeline.store import Store
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    running = EmulatorServer().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def books(server: EmulatorServer) -> Iterator[Books]:
-    company = server.emulator.create_realm()
-    yield company
-    server.emulator.delete_realm(company.realm_id)
 
 
 @pytest.fixture

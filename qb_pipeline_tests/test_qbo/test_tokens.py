@@ -41,22 +41,6 @@ class ShiftedClock:
         return utc_now() + self.offset
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    running = EmulatorServer().start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def books(server: EmulatorServer) -> Iterator[Books]:
-    company = server.emulator.create_realm()
-    yield company
-    server.emulator.delete_realm(company.realm_id)
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.from_url(f"sqlite:///{tmp_path / 'state.sqlite'}")
