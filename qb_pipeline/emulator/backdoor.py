@@ -6,7 +6,8 @@ POST /_emulator/realms                    {realm_id?, name?, size?, seed?, multi
 DELETE /_emulator/realms/{realm}          drop a company (and its grants)
 POST /_emulator/realms/{realm}/load       {directory}: QBO-shaped JSON files, one per entity
 POST /_emulator/realms/{realm}/export     {directory?}: write files (or return them inline)
-POST /_emulator/realms/{realm}/simulate   {days, seed?}: N more days of business
+POST /_emulator/realms/{realm}/simulate   {days, seed?}: N more days of business from now;
+                                          the clock then moves N days on, past all of it
 POST /_emulator/realms/{realm}/tokens     {client_id?}: a grant without the browser dance
 POST /_emulator/realms/{realm}/revoke     revoke every grant of the realm
 GET  /_emulator/realms/{realm}/objects/{entity}[/{id}]   stored objects, as they are

@@ -10,7 +10,7 @@ import logging
 import random
 import threading
 from collections import OrderedDict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from qb_pipeline.emulator import exceptions as exc
@@ -96,12 +96,10 @@ class Emulator:
                 multi_currency=multi_currency,
                 starter_chart=False,
             )
+            # History ends yesterday, so every generated change lies in the emulator's past.
+            last_day = end or company_today(self.clock) - timedelta(days=1)
             truth = generate_company(
-                books,
-                size=size,
-                seed=seed,
-                multi_currency=multi_currency,
-                end=end or company_today(self.clock),
+                books, size=size, seed=seed, multi_currency=multi_currency, end=last_day
             )
             self.ground_truth[realm_id] = truth
         books.listener = self.webhooks.notify

@@ -143,12 +143,14 @@ def preferences(home_currency: str, multi_currency: bool, name: str) -> dict[str
 # TaxAgency 1 <- TaxRate 1 (8%) <- TaxCode 2 (group), as the sandbox company has them.
 TAX_AGENCY = {
     "DisplayName": "Board of Equalization",
+    "Active": True,
     "TaxTrackedOnSales": True,
     "TaxTrackedOnPurchases": False,
 }
 TAX_RATE = {
     "Name": "California",
     "Description": "Sales Tax",
+    "Active": True,
     "RateValue": 8,
     "AgencyRef": {"value": "1"},
     "SpecialTaxType": "NONE",
@@ -158,6 +160,7 @@ TAX_RATE = {
 TAX_CODE = {
     "Name": "California",
     "Description": "California",
+    "Active": True,
     "Taxable": True,
     "TaxGroup": True,
     "SalesTaxRateList": {

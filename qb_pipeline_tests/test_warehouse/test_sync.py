@@ -1,0 +1,288 @@
+"""extract_realm + load_realm against the emulator over HTTP: the warehouse equals the books.
+
+Real: an EmulatorServer on a loopback port, the real QBOClient (StaticTokenProvider), query
+paging, CDC with its cap and 30-day refusal, landing batches, manifests, merge, DuckDB.
+Faked: rate limits are lifted (emulator and client) so the tests run fast; the books are changed
+in-process through the emulator's Books (the same rules as API writes), plus one payment over
+HTTP; a mid-extract crash is an exception injected into the extractor's page call; the 30-day
+gap is the emulator clock and the engine's ``now`` moved forward together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from qb_pipeline.emulator import EmulatorServer
+from qb_pipeline.emulator.books import Books
+from qb_pipeline.qbo.client import QBOClient
+from qb_pipeline.qbo.ratelimit import RateLimiter, RateLimits
+from qb_pipeline.qbo.retry import RetryPolicy
+from qb_pipeline.qbo.tokens import StaticTokenProvider
+from qb_pipeline.warehouse import Warehouse, cursor, pending_batches, raw_table
+from qb_pipeline.warehouse import extract as extract_module
+from qb_pipeline.warehouse.extract import SYNC_ENTITIES, ExtractManifest, extract_realm
+from qb_pipeline.warehouse.load import load_realm
+from qb_pipeline.warehouse.manifest import read_manifests
+from qb_pipeline_tests.test_warehouse.sync_fixture import (
+    change_the_books,
+    differences,
+    moment_after_everything,
+)
+
+FAST_RETRY = RetryPolicy(max_attempts=4, initial_delay=0.01, max_delay=0.05, throttle_wait=0.05)
+LIFTED = RateLimits(per_minute=1_000_000, per_second=100_000, batch_per_minute=10_000)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    em = EmulatorServer().start()
+    em.emulator.config.limits.enabled = False
+    try:
+        yield em
+    finally:
+        em.stop()
+
+
+@pytest.fixture
+def books(server: EmulatorServer) -> Iterator[Books]:
+    company = server.emulator.create_realm(size="tiny")
+    yield company
+    server.emulator.delete_realm(company.realm_id)
+
+
+class BackDoorTokens(StaticTokenProvider):
+    """A token from the emulator's back door, re-issued when refused (the clock jumps a month)."""
+
+    def __init__(self, server: EmulatorServer, realm_id: str) -> None:
+        self._server = server
+        super().__init__({realm_id: self._issue(realm_id)})
+
+    def _issue(self, realm_id: str) -> str:
+        return self._server.emulator.oauth.issue_tokens(realm_id)["access_token"]
+
+    def after_unauthorized(self, realm_id: str, rejected_token: str) -> str:
+        self._tokens[realm_id] = self._issue(realm_id)
+        return self._tokens[realm_id]
+
+
+@pytest.fixture
+def client(server: EmulatorServer, books: Books) -> QBOClient:
+    return QBOClient(
+        books.realm_id,
+        BackDoorTokens(server, books.realm_id),
+        base_url=server.url,
+        limiter=RateLimiter(LIFTED),
+        retry=FAST_RETRY,
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "warehouse.duckdb")
+
+
+@pytest.fixture
+def sync(
+    server: EmulatorServer, client: QBOClient, warehouse: Warehouse, tmp_path: Path
+) -> Callable[..., ExtractManifest]:
+    """``sync(load=True, **options)``: extract (on the emulator's clock) and load the realm."""
+
+    def run(load: bool = True, **options: object) -> ExtractManifest:
+        manifest = extract_realm(
+            client, warehouse, tmp_path / "landing", now=server.emulator.clock.now, **options
+        )
+        if load:
+            load_realm(warehouse, tmp_path / "landing", client.realm_id)
+        return manifest
+
+    return run
+
+
+def pay_invoice(client: QBOClient, books: Books) -> str:
+    """A payment over HTTP: the customer's Balance and LastUpdatedTime move, not its SyncToken."""
+    invoice = next(i for i in books.objects["Invoice"].values() if float(i["Balance"]) > 0)
+    line = {"Amount": 10, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+    payment = {"CustomerRef": invoice["CustomerRef"], "TotalAmt": 10, "Line": [line]}
+    return client.create("Payment", payment)["Id"]
+
+
+def is_deleted(warehouse: Warehouse, realm_id: str, entity: str, object_id: str) -> bool:
+    with warehouse.connect(read_only=True) as con:
+        row = con.execute(
+            f"SELECT deleted FROM {raw_table(entity)} WHERE realm_id = ? AND id = ?",
+            [realm_id, object_id],
+        ).fetchone()
+    assert row is not None, f"{entity} {object_id} never reached the warehouse"
+    return bool(row[0])
+
+
+def test_full_then_incremental_sync_equals_the_books(
+    sync: Callable[..., ExtractManifest],
+    server: EmulatorServer,
+    client: QBOClient,
+    books: Books,
+    warehouse: Warehouse,
+) -> None:
+    first = sync()
+    assert first.mode == "full"
+    assert {e.mode for e in first.entities.values()} == {"full"}
+    assert set(first.entities) == set(SYNC_ENTITIES)
+    assert differences(warehouse, books) == []
+
+    touched = change_the_books(books, moment_after_everything(books))
+    pay_invoice(client, books)
+    second = sync()
+
+    assert second.mode == "cdc"
+    assert second.entities["Invoice"].mode == "cdc"
+    assert second.entities["TaxCode"].mode == "full"  # CDC does not serve it: listed each run
+    # one CDC call plus one page for each of TaxCode, TaxRate, TaxAgency and ExchangeRate
+    assert second.api_calls <= 6 < first.api_calls
+    assert second.entities["Invoice"].rows >= 2  # the created, the voided (and paid) invoices
+    assert differences(warehouse, books) == []
+    assert is_deleted(warehouse, books.realm_id, "Purchase", touched["deleted_purchase"])
+    assert cursor(warehouse, books.realm_id, "Invoice") == second.entities["Invoice"].cursor_at
+
+
+def test_cdc_cap_is_completed_by_query_paging(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    sync()
+    now = moment_after_everything(books)
+    for n in range(6):  # more changes than the (lowered) cap
+        vendor = list(books.objects["Vendor"].values())[n]
+        books.update(
+            "Vendor",
+            {
+                "Id": vendor["Id"],
+                "SyncToken": vendor["SyncToken"],
+                "sparse": True,
+                "AcctNum": f"A{n}",
+            },
+            at=now + timedelta(seconds=n),
+        )
+    server.emulator.config.cdc_max_objects = 3
+    try:
+        manifest = sync(cdc_max_objects=3)
+    finally:
+        server.emulator.config.cdc_max_objects = 1000
+
+    assert manifest.entities["Vendor"].mode == "fallback"
+    assert manifest.entities["Vendor"].rows >= 6
+    assert differences(warehouse, books) == []
+
+
+def test_cursor_past_the_cdc_window_rebaselines_and_tombstones_hard_deletes(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    sync()
+    customer = next(c for c in books.objects["Customer"].values() if c.get("Active", True))
+    item = next(i for i in books.objects["Item"].values() if i.get("Type") == "Service")
+    detail = {"ItemRef": {"value": item["Id"]}, "Qty": 1, "UnitPrice": 40}
+    line = {"Amount": 40, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": detail}
+    receipt = books.create(
+        "SalesReceipt", {"CustomerRef": {"value": customer["Id"]}, "Line": [line]}
+    )
+    sync()
+    assert not is_deleted(warehouse, books.realm_id, "SalesReceipt", receipt["Id"])
+    books.delete("SalesReceipt", {"Id": receipt["Id"], "SyncToken": receipt["SyncToken"]})
+
+    server.emulator.clock.advance(timedelta(days=31).total_seconds())
+    manifest = sync()
+
+    assert manifest.mode == "full"
+    assert manifest.entities["SalesReceipt"].mode == "full"
+    assert is_deleted(warehouse, books.realm_id, "SalesReceipt", receipt["Id"])
+    assert differences(warehouse, books) == []
+    assert sync().mode == "cdc"  # the re-baseline moved the cursors back inside the window
+
+
+def test_crash_between_extract_and_load_loses_and_doubles_nothing(
+    sync: Callable[..., ExtractManifest],
+    server: EmulatorServer,
+    books: Books,
+    warehouse: Warehouse,
+    tmp_path: Path,
+) -> None:
+    sync()
+    before = cursor(warehouse, books.realm_id, "Invoice")
+    change_the_books(books, moment_after_everything(books))
+    sync(load=False)  # "killed" before its load
+    assert cursor(warehouse, books.realm_id, "Invoice") == before
+    sync(load=False)  # the re-run extracts again from the old cursor, then loads both
+    result = load_realm(warehouse, tmp_path / "landing", books.realm_id)
+
+    assert result.manifests == 2 and result.cursors_advanced
+    assert differences(warehouse, books) == []
+    assert cursor(warehouse, books.realm_id, "Invoice") > before
+    assert read_manifests(tmp_path / "landing", books.realm_id) == []
+    assert pending_batches(tmp_path / "landing", warehouse, books.realm_id) == []
+    again = load_realm(warehouse, tmp_path / "landing", books.realm_id)
+    assert again.manifests == 0 and not again.cursors_advanced
+
+
+def test_crash_mid_extract_merges_its_batches_without_moving_cursors(
+    sync: Callable[..., ExtractManifest],
+    books: Books,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_page = extract_module._Api.page
+    calls = {"n": 0}
+
+    def failing_page(self: object, query: object, start: int) -> object:
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise ConnectionError("injected: the run dies mid-extract")
+        return real_page(self, query, start)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract_module._Api, "page", failing_page)
+    with pytest.raises(ConnectionError):
+        sync(load=False)
+    monkeypatch.setattr(extract_module._Api, "page", real_page)
+    landed = pending_batches(tmp_path / "landing", warehouse, books.realm_id)
+    assert landed and read_manifests(tmp_path / "landing", books.realm_id) == []
+
+    result = load_realm(warehouse, tmp_path / "landing", books.realm_id)
+    assert not result.cursors_advanced and sum(result.rows_by_entity.values()) > 0
+    assert cursor(warehouse, books.realm_id, "Invoice") is None
+    assert sync().mode == "full"  # no cursor moved: the re-run lists everything again
+    assert differences(warehouse, books) == []
+
+
+def test_long_listings_page_in_parallel_and_redo_a_listing_that_shifted(
+    sync: Callable[..., ExtractManifest],
+    books: Books,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pages of 5 rows make every list 'long'; a delete during Invoice's first listing shifts
+    its pages (offset paging would skip a row), so that listing is checked, redone, complete."""
+    monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
+    real_page = extract_module._Api.page
+    victim = next(iter(books.objects["Invoice"].values()))
+    deleted: list[str] = []
+
+    def page_then_delete(self: object, query: object, start: int) -> object:
+        answer = real_page(self, query, start)  # type: ignore[arg-type]
+        if getattr(query, "entity", "") == "Invoice" and start == 6 and not deleted:
+            deleted.append(victim["Id"])
+            books.delete("Invoice", {"Id": victim["Id"], "SyncToken": victim["SyncToken"]})
+        return answer
+
+    monkeypatch.setattr(extract_module._Api, "page", page_then_delete)
+    manifest = sync()
+
+    assert deleted and "Invoice changed while listed" in caplog.text
+    assert manifest.api_calls > 3 * len(SYNC_ENTITIES)  # counts and many pages
+    assert [d for d in differences(warehouse, books) if d.startswith("Invoice")] == []
+    # The delete also moved account and customer balances after their listings began: the
+    # cursor (listing start minus the overlap) makes the next run pick those up.
+    assert sync().mode == "cdc"
+    assert differences(warehouse, books) == []
