@@ -132,14 +132,30 @@ def raw_state(warehouse: Warehouse) -> dict[str, list[tuple]]:
     return state
 
 
+def _open_invoice(books: Books, at: datetime) -> dict:
+    """An unpaid invoice to void, for companies whose history left none open."""
+    customer = next(c for c in books.objects["Customer"].values() if c.get("Active", True))
+    item = next(i for i in books.objects["Item"].values() if i.get("Type") == "Service")
+    line = {
+        "Amount": 120.0,
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}},
+    }
+    payload = {"CustomerRef": {"value": customer["Id"]}, "Line": [line]}
+    return books.create("Invoice", payload, at=at)
+
+
 def change_the_books(books: Books, at: datetime) -> dict[str, str]:
     """Creates, sparse updates, a void, deletes and two edits in one second; what was touched."""
     touched = _create_and_edit(books, at)
     open_invoice = next(
-        i
-        for i in books.objects["Invoice"].values()
-        if float(i.get("Balance", 0)) > 0 and i["Id"] != touched["created"]
-    )
+        (
+            i
+            for i in books.objects["Invoice"].values()
+            if float(i.get("Balance", 0)) > 0 and i["Id"] != touched["created"]
+        ),
+        None,
+    ) or _open_invoice(books, at + timedelta(seconds=6))
     books.void("Invoice", _version(open_invoice), at=at + timedelta(seconds=7))
     purchase = next(iter(books.objects["Purchase"].values()))
     books.delete("Purchase", _version(purchase), at=at + timedelta(seconds=8))
