@@ -30,10 +30,8 @@ format: $(STAMP)
 emulator: $(STAMP)  ## serve 3 demo companies on 127.0.0.1:8765 until Ctrl-C
 	$(VENV)/bin/qb-pipeline emulator --companies 3 --size demo
 
-ui: $(STAMP)  ## the emulator plus the Dagster UI on the demo home
-	$(VENV)/bin/qb-pipeline emulator --companies 3 --size demo --port 8765 & \
-	EMU=$$!; trap "kill $$EMU" EXIT INT TERM; \
-	DAGSTER_HOME=$$(mktemp -d) $(VENV)/bin/dagster dev -w workspace.yaml
+ui: $(STAMP)  ## after `make demo`: the emulator plus `dagster dev` on the demo home (.demo)
+	$(VENV)/bin/qb-pipeline ui
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="emulator + demo companies + OAuth connect + summary")
     demo.add_argument("--companies", type=int, default=3)
     demo.add_argument("--size", choices=settings.EMULATOR_SIZES, default="demo")
+    ui = sub.add_parser("ui", help="emulator with the demo companies connected + dagster dev")
+    ui.add_argument("--port", type=int, default=settings.DEFAULT_EMULATOR_PORT)
     return parser
 
 
@@ -266,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         from qb_pipeline.demo import run
 
         return run(args.companies, args.size)
+    if args.command == "ui":
+        from qb_pipeline.demo import run_ui
+
+        return run_ui(port=args.port)
     return 2
 
 

@@ -1,140 +1,226 @@
-"""``qb-pipeline demo``: the emulator with demo companies, connected through real OAuth.
+"""``qb-pipeline demo`` (``make demo``): the whole pipeline on three emulated companies.
 
-For now (the sync lands with its own issue) it shows what the emulator serves: it starts the
-emulator with three demo companies (one multi-currency), connects each through Intuit's
-authorization-code flow over HTTP, counts every entity through the query API, and prints a
-summary. Everything goes over real HTTP, as a QBO app would.
+Starts the QBO emulator with three demo companies (one multi-currency), connects each through
+Intuit's authorization-code flow (state + PKCE, tokens sealed in the vault), materializes every
+asset of the code location per realm (extract -> load -> staging -> marts -> analytics catalogue,
+checks included), simulates a day of business, runs the incremental sync, and prints a summary.
+Everything talks over real HTTP; all state lives under ``.demo/`` (QB_HOME).
 """
 
 from __future__ import annotations
 
 import base64
-import secrets
+import os
+import shutil
 import time
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass, field
+from pathlib import Path
 
-import httpx
+import dagster as dg
+import duckdb
 
 from qb_pipeline import settings
 from qb_pipeline.emulator import Emulator, EmulatorServer
+from qb_pipeline.emulator.generator import simulate_days
 
-REDIRECT_URI = "http://127.0.0.1:8399/callback"
-COUNTED = (
-    "Customer",
-    "Vendor",
-    "Item",
-    "Account",
-    "Invoice",
-    "Payment",
-    "Bill",
-    "BillPayment",
-    "Purchase",
-    "JournalEntry",
-    "Estimate",
-    "CreditMemo",
-    "SalesReceipt",
-    "Deposit",
+DEMO_HOME = Path(".demo")
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+SHOWN_TABLES = (
+    "customer",
+    "vendor",
+    "item",
+    "account",
+    "invoice",
+    "payment",
+    "bill",
+    "bill_payment",
+    "purchase",
+    "journal_entry",
+    "estimate",
+    "deposit",
 )
 
 
-def connect(base_url: str, realm_id: str, client_id: str, client_secret: str) -> dict:
-    """Run the authorization-code flow for one realm; the token response."""
-    state = secrets.token_urlsafe(16)
-    with httpx.Client(base_url=base_url, timeout=30) as http:
-        answer = http.get(
-            "/connect/oauth2",
-            params={
-                "client_id": client_id,
-                "response_type": "code",
-                "state": state,
-                "scope": "com.intuit.quickbooks.accounting",
-                "redirect_uri": REDIRECT_URI,
-                "realm_id": realm_id,
-            },
-        )
-        if answer.status_code != 302:
-            raise RuntimeError(f"authorize failed for realm {realm_id}: {answer.status_code}")
-        query = parse_qs(urlsplit(answer.headers["location"]).query)
-        if query["state"] != [state] or query["realmId"] != [realm_id]:
-            raise RuntimeError("authorize redirect did not carry our state and realm")
-        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-        token = http.post(
-            "/oauth2/v1/tokens/bearer",
-            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": REDIRECT_URI,
-            },
-        )
-        token.raise_for_status()
-        return token.json()
+@dataclass
+class RealmRun:
+    realm_id: str
+    name: str
+    calls: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
-def count_entities(base_url: str, realm_id: str, access_token: str) -> dict[str, int]:
-    headers = {
-        "Authorization": f"Bearer {access_token}",
-        "Accept": "application/json",
-        "Content-Type": "application/text",
-    }
-    counts = {}
-    with httpx.Client(base_url=f"{base_url}/v3/company/{realm_id}", headers=headers) as http:
-        for entity in COUNTED:
-            where = " WHERE Active IN (true, false)" if entity in COUNTED[:4] else ""
-            answer = http.post(
-                "/query",
-                params={"minorversion": settings.MINOR_VERSION},
-                content=f"SELECT COUNT(*) FROM {entity}{where}",
-            )
-            answer.raise_for_status()
-            counts[entity] = answer.json()["QueryResponse"]["totalCount"]
-    return counts
+def say(text: str) -> None:
+    print(f"[demo {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def _environment(home: Path, server: EmulatorServer) -> None:
+    client = server.emulator.config.clients[0]
+    os.environ.update(
+        {
+            settings.ENV_HOME: str(home.resolve()),
+            settings.ENV_STATE_URL: f"sqlite:///{(home / 'state.sqlite').resolve()}",
+            settings.ENV_VAULT_KEY: "demo:" + base64.b64encode(os.urandom(32)).decode(),
+            settings.ENV_QBO_BASE_URL: server.url,
+            settings.ENV_DISCOVERY_URL: server.discovery_url,
+            settings.ENV_CLIENT_ID: client.client_id,
+            settings.ENV_CLIENT_SECRET: client.client_secret,
+            settings.ENV_USE_PKCE: "1",
+        }
+    )
+    os.environ.pop(settings.ENV_REDIRECT_URI, None)
+
+
+def _connect(realm_id: str) -> str:
+    from qb_pipeline.qbo.loopback import connect_realm
+
+    record = connect_realm(realm_hint=realm_id, follow=True, timeout=60, actor="demo")
+    return record.company_name
+
+
+def _sync(instance: dg.DagsterInstance, run: RealmRun, emulator: Emulator, phase: str) -> None:
+    from qb_pipeline.definitions import defs
+
+    job = defs.resolve_job_def("qbo_sync_job")
+    before = emulator.request_counts.get(run.realm_id, {}).get("total", 0)
+    started = time.monotonic()
+    result = job.execute_in_process(
+        partition_key=run.realm_id, instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    run.seconds[phase] = time.monotonic() - started
+    run.calls[phase] = emulator.request_counts.get(run.realm_id, {}).get("total", 0) - before
+    evaluations = result.get_asset_check_evaluations()
+    run.checks[f"{phase}_passed"] = sum(1 for e in evaluations if e.passed)
+    run.checks[f"{phase}_failed"] = sum(1 for e in evaluations if not e.passed)
+    if not result.success:
+        raise RuntimeError(f"the {phase} sync of realm {run.realm_id} failed; see the log above")
+    say(
+        f"{phase} sync of {run.realm_id}: {run.calls[phase]} API calls, "
+        f"{run.seconds[phase]:.1f} s, checks {run.checks[f'{phase}_passed']} passed / "
+        f"{run.checks[f'{phase}_failed']} failed"
+    )
 
 
 def run(companies: int = 3, size: str = "demo") -> int:
     started = time.monotonic()
+    shutil.rmtree(DEMO_HOME, ignore_errors=True)
+    DEMO_HOME.mkdir(parents=True)
     emulator = Emulator()
-    emulator.config.limits.enabled = False
-    client = emulator.config.clients[0]
     with EmulatorServer(emulator) as server:
-        print(f"[demo] emulator serving at {server.url}", flush=True)
-        table = []
-        for index in range(companies):
-            tick = time.monotonic()
-            books = emulator.create_realm(size=size, seed=index, multi_currency=index == 0)
-            name = books.read("CompanyInfo", "1")["CompanyName"]
-            print(
-                f"[demo] generated realm {books.realm_id} ({name}) in "
-                f"{time.monotonic() - tick:.1f} s",
-                flush=True,
-            )
-            token = connect(server.url, books.realm_id, client.client_id, client.client_secret)
-            print(
-                f"[demo] connected realm {books.realm_id} through OAuth "
-                f"(access token valid {token['expires_in']} s)",
-                flush=True,
-            )
-            table.append(
-                (
-                    books.realm_id,
-                    name,
-                    books.home_currency,
-                    count_entities(server.url, books.realm_id, token["access_token"]),
-                )
-            )
-        _print_summary(table, emulator, time.monotonic() - started)
+        say(f"QBO emulator serving at {server.url} (QBO's limits on)")
+        _environment(DEMO_HOME, server)
+        runs = _connect_companies(emulator, companies, size)
+        dagster_home = (DEMO_HOME / "dagster").resolve()
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        instance = dg.DagsterInstance.local_temp(str(dagster_home))
+        instance.add_dynamic_partitions("realm", [r.realm_id for r in runs])
+        for realm_run in runs:
+            _sync(instance, realm_run, emulator, "full")
+        _simulate_a_day(emulator, runs)
+        for realm_run in runs:
+            _sync(instance, realm_run, emulator, "incremental")
+        _print_summary(runs, time.monotonic() - started)
     return 0
 
 
-def _print_summary(table: list, emulator: Emulator, seconds: float) -> None:
+def _connect_companies(emulator: Emulator, companies: int, size: str) -> list[RealmRun]:
+    runs = []
+    for index in range(companies):
+        books = emulator.create_realm(size=size, seed=index, multi_currency=index == 0)
+        name = _connect(books.realm_id)
+        currency = " (multi-currency)" if index == 0 else ""
+        say(
+            f"realm {books.realm_id} {name}{currency}: "
+            f"{sum(books.counts().values())} objects, connected through OAuth"
+        )
+        runs.append(RealmRun(books.realm_id, name))
+    return runs
+
+
+def _simulate_a_day(emulator: Emulator, runs: list[RealmRun]) -> None:
+    start = emulator.clock.now()
+    for index, realm_run in enumerate(runs):
+        books = emulator.realms[realm_run.realm_id]
+        before = sum(books.counts().values())
+        simulate_days(books, days=1, seed=100 + index, start=start)
+        say(
+            f"simulated a day of business in {realm_run.realm_id}: "
+            f"{sum(books.counts().values()) - before:+d} objects, plus edits, voids and deletes"
+        )
+    emulator.clock.advance(86400)  # the simulated day is now in the past
+
+
+def _table_counts(warehouse_path: Path) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        for table in SHOWN_TABLES:
+            rows = con.execute(
+                f"SELECT realm_id, count(*) FROM raw.{table} WHERE NOT deleted GROUP BY 1"
+            ).fetchall()
+            for realm_id, count in rows:
+                counts.setdefault(realm_id, {})[table] = count
+    return counts
+
+
+def _print_summary(runs: list[RealmRun], seconds: float) -> None:
+    home = DEMO_HOME.resolve()
+    counts = _table_counts(home / "warehouse" / "warehouse.duckdb")
+    print("\nrows in the warehouse (raw, current, not deleted)")
+    print(f"{'realm':<18}" + "".join(f"{t[:9]:>10}" for t in SHOWN_TABLES))
+    for realm_run in runs:
+        row = counts.get(realm_run.realm_id, {})
+        print(f"{realm_run.realm_id:<18}" + "".join(f"{row.get(t, 0):>10}" for t in SHOWN_TABLES))
     print(
-        "\nrealm              company                                  "
-        + " ".join(f"{e[:8]:>8}" for e in COUNTED)
+        f"\n{'realm':<18}{'company':<34}{'full calls':>11}{'incr. calls':>12}"
+        f"{'checks ok':>10}{'failed':>8}"
     )
-    for realm_id, name, _currency, counts in table:
-        print(f"{realm_id:<18} {name[:40]:<40} " + " ".join(f"{counts[e]:>8}" for e in COUNTED))
-    calls = sum(v.get("total", 0) for v in emulator.request_counts.values())
+    for r in runs:
+        passed = r.checks.get("full_passed", 0) + r.checks.get("incremental_passed", 0)
+        failed = r.checks.get("full_failed", 0) + r.checks.get("incremental_failed", 0)
+        print(
+            f"{r.realm_id:<18}{r.name[:33]:<34}{r.calls['full']:>11}"
+            f"{r.calls['incremental']:>12}{passed:>10}{failed:>8}"
+        )
     print(
-        f"\n{len(table)} companies, {calls} API calls, {seconds:.1f} s in all. "
-        "Next: the sync into DuckDB (issue 4)."
+        f"\nanalytics catalogue: {home / 'analytics' / 'analytics.duckdb'}"
+        f"  (duckdb -readonly; views over Parquet)\nwarehouse: "
+        f"{home / 'warehouse' / 'warehouse.duckdb'}\nall in {seconds:.0f} s"
     )
+
+
+def run_ui(companies: int = 3, size: str = "demo", port: int = 8765) -> int:
+    """``make ui``: the emulator with the demo companies connected, plus ``dagster dev``.
+
+    State lives under ``.demo/`` (QB_HOME; the Dagster instance in ``.demo/dagster``, SQLite).
+    Every asset can be materialized from the UI; Ctrl-C stops both.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    DEMO_HOME.mkdir(parents=True, exist_ok=True)
+    emulator = Emulator()
+    with EmulatorServer(emulator, port=port) as server:
+        say(f"QBO emulator serving at {server.url}")
+        _environment(DEMO_HOME, server)
+        _connect_companies(emulator, companies, size)
+        dagster_home = (DEMO_HOME / "dagster").resolve()
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml"]
+        say("starting dagster dev on http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            start_new_session=True,
+        )
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+            return 0

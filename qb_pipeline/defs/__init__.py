@@ -1,0 +1,1 @@
+"""All Dagster code of qb-pipeline, by domain (``sync/`` ...); ``definitions.py`` lists it."""

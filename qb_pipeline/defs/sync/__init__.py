@@ -1,0 +1,1 @@
+"""The per-realm sync: extract -> load -> staging -> marts (+ publication), checks, automation."""
