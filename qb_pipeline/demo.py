@@ -215,6 +215,7 @@ def run_ui(companies: int = 3, size: str = "demo", port: int = 8765) -> int:
             env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
             start_new_session=True,
         )
+        signal.signal(signal.SIGTERM, _interrupt)  # stop dagster too when we are terminated
         try:
             return process.wait()
         except KeyboardInterrupt:
@@ -224,3 +225,7 @@ def run_ui(companies: int = 3, size: str = "demo", port: int = 8765) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
             return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
