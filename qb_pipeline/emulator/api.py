@@ -26,7 +26,7 @@ from qb_pipeline.emulator import exceptions as exc
 from qb_pipeline.emulator.batch import run_batch
 from qb_pipeline.emulator.cdc import run_cdc
 from qb_pipeline.emulator.clock import envelope_time, meta_time
-from qb_pipeline.emulator.entities import BY_PATH, ENTITY_TYPES, Kind, entity_type
+from qb_pipeline.emulator.entities import BY_PATH, Kind
 from qb_pipeline.emulator.fields import valid_id
 from qb_pipeline.emulator.pdf import render_invoice_pdf
 from qb_pipeline.emulator.querying import run_query_text
@@ -226,10 +226,3 @@ def _pdf(books: Books, entity: str, object_id: str) -> ApiResponse:
     return ApiResponse(
         200, render_invoice_pdf(document, company_name=name, customer=customer), "application/pdf"
     )
-
-
-def entity_of(name: str) -> str:
-    et = entity_type(name)
-    if et is None:
-        raise exc.QueryValidation(f"invalid context declaration: {name}")
-    return ENTITY_TYPES[et.name].name

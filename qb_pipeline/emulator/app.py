@@ -11,7 +11,6 @@ Faked on purpose: injected latency, 5xx, 429 storms and dropped connections (fau
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -183,7 +182,3 @@ def build_app(emulator: Emulator) -> RawSendInScope:
     app = Starlette(routes=routes)
     app.state.emulator = emulator
     return RawSendInScope(app)
-
-
-def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()

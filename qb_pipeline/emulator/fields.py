@@ -188,8 +188,3 @@ def valid_id(value: Any) -> str:
     if not text.isdigit():
         raise exc.InvalidId(text)
     return str(int(text))
-
-
-def fmt_money(value: float) -> float:
-    """JSON numbers for money: round to cents (json prints 300.0; QBO prints 300.00)."""
-    return round(value + 0.0, 2)
