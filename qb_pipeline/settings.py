@@ -40,6 +40,10 @@ REQUESTS_PER_SECOND = 10
 MAX_IN_FLIGHT = 10
 BATCH_CALLS_PER_MINUTE = 40
 
+# Sync: lists CDC does not serve (TaxCode, TaxRate, TaxAgency, ExchangeRate) are re-listed when
+# their last listing is older than this (every run when 0).
+LIST_REFRESH_HOURS = 24
+
 # Tokens (API_FACTS section 6).
 ACCESS_TOKEN_REFRESH_MARGIN_SECONDS = 300  # refresh 5 minutes before expiry
 REFRESH_TOKEN_WARN_DAYS = 14  # report connections whose refresh token expires sooner

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -64,7 +64,15 @@ REQUEST_ID_NAMESPACE = uuid.UUID("5c0b6b1e-4a51-4f43-9d3e-1a0b7e2c9f00")
 _DIGITS = re.compile(r"^\d{1,20}$")
 _TRANSIENT_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
-__all__ = ["BatchItem", "BatchResult", "CDCResult", "QBOClient", "QueryPage", "request_id_for"]
+__all__ = [
+    "BatchItem",
+    "BatchResult",
+    "CDCResult",
+    "QBOClient",
+    "QueryPage",
+    "answer_time",
+    "request_id_for",
+]
 
 
 def request_id_for(idempotency_key: str, operation: str, entity_name: str) -> str:
@@ -281,6 +289,19 @@ class QBOClient:
     def cdc(self, entities: Iterable[str], changed_since: datetime | str) -> CDCResult:
         """Objects of ``entities`` changed since then (<= 30 days back; deletes as Ids)."""
         names = [entity(n) for n in entities]
+        return cdc_result(self.cdc_envelope(names, changed_since), [e.name for e in names])
+
+    def query_envelope(self, text: str) -> dict[str, Any]:
+        """The whole answer to one query text: ``QueryResponse`` and the server's ``time``
+        (see :func:`answer_time`), for callers that keep cursors in server time."""
+        entity_of(text)
+        return self._json(_Call("GET", "/query", CallKind.QUERY, (("query", text),)))
+
+    def cdc_envelope(
+        self, entities: Iterable[str | Entity], changed_since: datetime | str
+    ) -> dict[str, Any]:
+        """The whole CDC answer (delete stubs keep their ``MetaData``), with its ``time``."""
+        names = [entity(n) if isinstance(n, str) else n for n in entities]
         refused = [e.name for e in names if not e.cdc]
         if refused or not names:
             raise ValueError(f"change data capture does not serve {refused or 'no entities'}")
@@ -289,14 +310,19 @@ class QBOClient:
                 raise ValueError("changed_since needs a time zone")
             changed_since = changed_since.isoformat(timespec="seconds")
         params = (("entities", ",".join(e.name for e in names)), ("changedSince", changed_since))
-        data = self._json(_Call("GET", "/cdc", CallKind.CDC, params))
-        return cdc_result(data, [e.name for e in names])
+        return self._json(_Call("GET", "/cdc", CallKind.CDC, params))
 
     # -- batch -----------------------------------------------------------------------------
     def batch(
         self, items: Sequence[BatchItem], *, idempotency_key: str | None = None
     ) -> list[BatchResult]:
         """Up to 30 operations in one call; each item answers with its object or its error."""
+        return self.batch_envelope(items, idempotency_key=idempotency_key)[0]
+
+    def batch_envelope(
+        self, items: Sequence[BatchItem], *, idempotency_key: str | None = None
+    ) -> tuple[list[BatchResult], dict[str, Any]]:
+        """``batch`` and the whole answer it came in (for the server's ``time``)."""
         if not 1 <= len(items) <= settings.BATCH_MAX_ITEMS:
             raise ValueError(f"a batch holds 1..{settings.BATCH_MAX_ITEMS} items, not {len(items)}")
         if len({item.bid for item in items}) != len(items):
@@ -309,7 +335,8 @@ class QBOClient:
             priority=Priority.WRITE if writes else Priority.READ,
         )  # fmt: skip
         response = self._send_with_retries(call)
-        return batch_results(self._decode(response), items, self.realm_id, _tid(response))
+        data = self._decode(response)
+        return batch_results(data, items, self.realm_id, _tid(response)), data
 
     # -- reports, PDFs, e-mail -------------------------------------------------------------
     def report(self, name: str, **params: str | date) -> dict[str, Any]:
@@ -447,6 +474,21 @@ class QBOClient:
             error.intuit_tid or "-", attempt + 1, delay,
         )  # fmt: skip
         self._sleep(delay)
+
+
+def answer_time(envelope: Mapping[str, Any]) -> datetime | None:
+    """The server's time of an answer: its envelope ``time`` (ISO 8601 with an offset, or epoch
+    milliseconds on some faults) as an aware datetime; None when absent or unreadable."""
+    value = envelope.get("time")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def _tid(response: httpx.Response) -> str:

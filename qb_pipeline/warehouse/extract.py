@@ -4,27 +4,31 @@ its cursors (DESIGN "Contracts"). No warehouse writes happen here, so realms ext
 How each entity is read:
 
 - ``full``: first load, a cursor older than the CDC window (QBO refuses changedSince > 30 days
-  back; we re-list after 29), and entities CDC does not serve (TaxCode, TaxRate, TaxAgency,
-  ExchangeRate: small lists, listed every run). Query paging ordered by
-  (MetaData.LastUpdatedTime, Id), ``Active IN (true, false)`` on name lists, pages of 1,000.
-  A listing that fits one page is an atomic snapshot. A longer one is COUNTed first (its answer
-  time is the listing start), its pages fetched by a pool (up to 10 in flight, written as they
-  arrive: memory holds at most the pages in flight), then checked: offset paging skips a row
-  only when an earlier row leaves the ordered set (an update moves it past the listing start, a
-  delete removes it), which shows as ``COUNT(LastUpdatedTime <= start)`` dropping between a
-  count before the pages and one after; such a listing is redone. Rows stamped after the start
-  are re-read by the next run anyway (the cursor is the start minus the overlap).
-  The Ids of a complete listing go into the manifest so load tombstones hard deletes CDC can no
-  longer report (re-baseline).
+  back; we re-list after 29), and, when due, the lists CDC does not serve (TaxCode, TaxRate,
+  TaxAgency, ExchangeRate: small, re-listed when their last listing is older than
+  ``list_refresh``, default ``settings.LIST_REFRESH_HOURS``; until then ``skipped``).
+  Query paging ordered by (MetaData.LastUpdatedTime, Id), ``Active IN (true, false)`` on name
+  lists, pages of 1,000. A listing that fits its first page is an atomic snapshot. A longer one
+  is checked: offset paging skips a row only when an earlier row leaves the ordered set (an
+  update moves it past the listing start T0, a delete removes it), which shows as
+  ``COUNT(LastUpdatedTime <= T0)`` changing between a count taken before the pages and one
+  after; such a listing is redone. Rows stamped after T0 are re-read by the next run anyway
+  (the cursor is T0 minus the overlap). The Ids of a complete listing go into the manifest so
+  load tombstones hard deletes CDC can no longer report (re-baseline).
 - ``cdc``: one CDC call for every other entity (chunked by ``CDC_CHUNK``) from the oldest cursor.
-- ``fallback``: a CDC answer at the 1,000-object cap may be cut anywhere, so each entity of that
-  call is completed by query paging ``MetaData.LastUpdatedTime >= since``. Hard deletes past the
-  cut are not visible to a query: they arrive with the next re-baseline.
+- ``fallback``: a CDC answer at the 1,000-object cap may be cut anywhere, so every entity of that
+  call is completed by the query ``MetaData.LastUpdatedTime >= since``: all of them in one
+  ``/batch`` call (30 queries a call), an entity whose first page comes back full then paged
+  and checked like a long listing. Hard deletes past the cut are not visible to a query: they
+  arrive with the next re-baseline.
+
+All listings of a run share one scheduler: at most ``MAX_IN_FLIGHT`` calls at once, earlier
+entities first, so one entity's counts overlap another's pages and the realm's request budget
+never idles; pages are landed as they arrive (memory holds the pages in flight and at most one
+landing file's rows per open entity).
 
 Cursor = the server's time of the answer (envelope ``time``) minus ``overlap``: a late commit or a
 same-second edit falls inside the next read; the duplicates this brings are folded by merge.
-Simplification: ``QBOClient`` keeps the envelope time to itself, so ``_Api`` calls its private
-``_json`` (same retries, limiter and auth as the public methods).
 """
 
 from __future__ import annotations
@@ -34,18 +38,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from qb_pipeline import settings
-from qb_pipeline.qbo.client import QBOClient, _Call
+from qb_pipeline.qbo.batch import BatchItem
+from qb_pipeline.qbo.client import QBOClient, answer_time
 from qb_pipeline.qbo.entities import entity as qbo_entity
+from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import CDC_MAX_OBJECTS, Query, rows_of, select
-from qb_pipeline.qbo.ratelimit import CallKind
-from qb_pipeline.warehouse.cursors import cursors
-from qb_pipeline.warehouse.landing import LandingWriter, object_id, parse_qbo_time
+from qb_pipeline.warehouse.cursors import SyncCursor, cursors
+from qb_pipeline.warehouse.landing import LandingWriter, encode_page, object_id
 from qb_pipeline.warehouse.manifest import (
     EntityExtract,
     ExtractManifest,
@@ -59,6 +64,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CDC_WINDOW",
+    "LIST_REFRESH",
     "SYNC_ENTITIES",
     "EntityExtract",
     "ExtractError",
@@ -71,8 +77,10 @@ _NOT_SERVED = frozenset({"CreditCardPayment", "TimeActivity", "Budget", "Company
 SYNC_ENTITIES: tuple[str, ...] = tuple(e for e in RAW_ENTITIES if e not in _NOT_SERVED)
 CDC_WINDOW = timedelta(days=29)  # QBO refuses changedSince more than 30 days back
 CDC_CHUNK = 30  # entities per CDC call (keeps the URL short)
+LIST_REFRESH = timedelta(hours=settings.LIST_REFRESH_HOURS)
 PAGE_SIZE = settings.PAGE_SIZE
 MAX_IN_FLIGHT = settings.MAX_IN_FLIGHT
+BATCH_ITEMS = settings.BATCH_MAX_ITEMS
 LISTING_ATTEMPTS = 3
 _LUT = "MetaData.LastUpdatedTime"
 
@@ -89,6 +97,27 @@ class _Listing:
     started_at: datetime
 
 
+@dataclass(frozen=True)
+class _Page:
+    """A page already read (a batch item's answer) and the server's time of it."""
+
+    rows: list[dict[str, Any]]
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """A listing page as landing rows, encoded on the thread that fetched it."""
+
+    lines: list[bytes]
+    ids: list[str]
+    answered_at: datetime
+
+    @property
+    def full(self) -> bool:
+        return len(self.lines) >= PAGE_SIZE
+
+
 class _Api:
     """The few calls extraction makes, counted, each with the server's time of its answer."""
 
@@ -99,20 +128,16 @@ class _Api:
         self.calls = 0
 
     def page(self, query: Query, start: int) -> tuple[list[dict[str, Any]], datetime]:
-        data = self._envelope("/query", CallKind.QUERY, (("query", query.page(start, PAGE_SIZE)),))
+        data = self._counted(self._client.query_envelope, query.page(start, PAGE_SIZE))
         return rows_of(data.get("QueryResponse") or {}, query.entity), self._time(data)
 
     def count(self, query: Query) -> tuple[int, datetime]:
-        data = self._envelope("/query", CallKind.QUERY, (("query", query.count_sql),))
+        data = self._counted(self._client.query_envelope, query.count_sql)
         return int((data.get("QueryResponse") or {}).get("totalCount", 0)), self._time(data)
 
     def cdc(self, names: Sequence[str], since: datetime) -> tuple[dict[str, list[dict]], datetime]:
         """Every object and delete stub per entity (stubs keep their LastUpdatedTime)."""
-        params = (
-            ("entities", ",".join(names)),
-            ("changedSince", since.isoformat(timespec="seconds")),
-        )
-        data = self._envelope("/cdc", CallKind.CDC, params)
+        data = self._counted(self._client.cdc_envelope, names, since)
         found: dict[str, list[dict]] = {name: [] for name in names}
         for block in data.get("CDCResponse") or []:
             for response in block.get("QueryResponse") or []:
@@ -120,18 +145,32 @@ class _Api:
                     rows.extend(rows_of(response, name))
         return found, self._time(data)
 
-    def _envelope(self, path: str, kind: CallKind, params: tuple[tuple[str, str], ...]) -> dict:
+    def first_pages(self, queries: Mapping[str, Query]) -> dict[str, _Page]:
+        """The first page of each query, up to 30 queries in one ``/batch`` call."""
+        items = [
+            BatchItem.select(f"q{n}", q.page(1, PAGE_SIZE)) for n, q in enumerate(queries.values())
+        ]
+        results, data = self._counted(self._client.batch_envelope, items)
+        answered_at = self._time(data)
+        pages = {}
+        for name, result in zip(queries, results, strict=True):
+            if isinstance(result.value, QBOError):
+                raise result.value
+            pages[name] = _Page(rows_of(result.value, queries[name].entity), answered_at)
+        return pages
+
+    def _counted(self, call: Callable[..., Any], *args: Any) -> Any:
         with self._lock:
             self.calls += 1
-        return self._client._json(_Call("GET", path, kind, params))
+        return call(*args)
 
     def _time(self, data: Mapping[str, Any]) -> datetime:
-        text = data.get("time")
-        return parse_qbo_time(text).astimezone(UTC) if text else self._now()
+        return answer_time(data) or self._now()
 
 
 class _Landing:
-    """One LandingWriter per entity, opened on first rows; used from the calling thread only."""
+    """One LandingWriter per entity, opened on first rows; writes come from the calling thread
+    only (``encode`` is safe on any thread)."""
 
     def __init__(self, root: Path, realm_id: str) -> None:
         self.root, self.realm_id = root, realm_id
@@ -143,13 +182,26 @@ class _Landing:
     def write(self, entity: str, objects: list[dict[str, Any]]) -> None:
         if not objects:
             return
-        writer = self.writers.get(entity)
-        if writer is None:
-            writer = self.writers[entity] = LandingWriter(self.root, self.realm_id, entity)
-        writer.write_page(objects)
+        self._writer(entity).write_page(objects)
         stubs = sum(1 for obj in objects if obj.get("status") == "Deleted")
         self.rows[entity] = self.rows.get(entity, 0) + len(objects) - stubs
         self.deleted[entity] = self.deleted.get(entity, 0) + stubs
+
+    def write_listed(self, entity: str, page: _Encoded) -> None:
+        """A listing page (queries return no delete stubs)."""
+        if page.lines:
+            self._writer(entity).write_lines(page.lines)
+            self.rows[entity] = self.rows.get(entity, 0) + len(page.lines)
+
+    def encode(self, entity: str, rows: list[dict[str, Any]], answered_at: datetime) -> _Encoded:
+        ids = [object_id(entity, row) for row in rows]
+        return _Encoded(encode_page(self.realm_id, entity, rows), ids, answered_at)
+
+    def _writer(self, entity: str) -> LandingWriter:
+        writer = self.writers.get(entity)
+        if writer is None:
+            writer = self.writers[entity] = LandingWriter(self.root, self.realm_id, entity)
+        return writer
 
     def finish(self, entity: str) -> None:
         """Land what an entity has buffered (its rows leave memory; a later write reopens)."""
@@ -173,23 +225,24 @@ def extract_realm(
     overlap: timedelta = timedelta(minutes=5),
     now: Callable[[], datetime] | None = None,
     cdc_max_objects: int = CDC_MAX_OBJECTS,
+    list_refresh: timedelta = LIST_REFRESH,
 ) -> ExtractManifest:
     """Land every change of the realm since its cursors; the manifest written last."""
     clock = now or (lambda: datetime.now(UTC))
     started, realm_id = clock(), client.realm_id
     names = [canonical_entity(e) for e in (entities or SYNC_ENTITIES)]
-    full, incremental = _plan(names, warehouse, realm_id, started)
+    plan = _plan(names, cursors(warehouse, realm_id), started, list_refresh)
     api, landing = _Api(client, clock), _Landing(Path(landing_root), realm_id)
-    results: dict[str, EntityExtract] = {}
+    results: dict[str, EntityExtract] = {
+        name: EntityExtract(name, "skipped", 0, 0, kept.cursor_at)
+        for name, kept in plan.skipped.items()
+    }
     try:
         with _pool() as pool:
-            for chunk_start in range(0, len(incremental), CDC_CHUNK):
-                chunk = dict(list(incremental.items())[chunk_start : chunk_start + CDC_CHUNK])
-                results |= _extract_cdc(api, pool, landing, chunk, overlap, cdc_max_objects)
-            results |= _extract_full(api, pool, landing, full, overlap)
+            results |= _extract(api, pool, landing, plan, overlap, cdc_max_objects)
     finally:
         batch_ids = landing.close()  # rows read are real changes: land them even on error
-    rebaseline = any(qbo_entity(e).cdc for e in full)
+    rebaseline = any(qbo_entity(e).cdc for e in plan.full)
     manifest = ExtractManifest(
         realm_id=realm_id,
         mode="full" if rebaseline else "cdc",
@@ -208,19 +261,31 @@ def extract_realm(
     return manifest
 
 
+@dataclass
+class _Plan:
+    full: list[str] = field(default_factory=list)  # complete listings
+    incremental: dict[str, datetime] = field(default_factory=dict)  # {entity: cursor} for CDC
+    skipped: dict[str, SyncCursor] = field(default_factory=dict)  # lists listed recently
+
+
 def _plan(
-    names: Sequence[str], warehouse: Warehouse, realm_id: str, now: datetime
-) -> tuple[list[str], dict[str, datetime]]:
-    """(entities to list in full, {entity: cursor} for CDC)."""
-    known = cursors(warehouse, realm_id)
-    full, incremental = [], {}
+    names: Sequence[str], known: Mapping[str, SyncCursor], now: datetime, list_refresh: timedelta
+) -> _Plan:
+    plan = _Plan()
     for name in names:
         found = known.get(name)
-        if not qbo_entity(name).cdc or found is None or found.cursor_at < now - CDC_WINDOW:
-            full.append(name)
+        if found is None:
+            plan.full.append(name)
+        elif not qbo_entity(name).cdc:
+            if found.cursor_at < now - list_refresh:
+                plan.full.append(name)
+            else:
+                plan.skipped[name] = found
+        elif found.cursor_at < now - CDC_WINDOW:
+            plan.full.append(name)
         else:
-            incremental[name] = found.cursor_at
-    return full, incremental
+            plan.incremental[name] = found.cursor_at
+    return plan
 
 
 @contextmanager
@@ -232,59 +297,54 @@ def _pool() -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _extract_cdc(
+def _extract(
     api: _Api,
     pool: ThreadPoolExecutor,
     landing: _Landing,
-    since_by_entity: Mapping[str, datetime],
+    plan: _Plan,
     overlap: timedelta,
     cap: int,
 ) -> dict[str, EntityExtract]:
-    """One CDC call; at the cap, every entity of the call is completed by query paging."""
-    since = min(since_by_entity.values())
-    answer, answered_at = api.cdc(list(since_by_entity), since)
-    for name, objects in answer.items():
-        landing.write(name, objects)
-        landing.finish(name)
-    capped = sum(map(len, answer.values())) >= cap
-    if capped:
-        logger.info("realm %s: CDC answer at the cap (%d); query paging", landing.realm_id, cap)
-        queries = {name: _listing(name).where(_LUT, ">=", since) for name in answer}
-        _list_entities(api, pool, landing, queries)
-    mode = "fallback" if capped else "cdc"
-    return {
-        name: EntityExtract(
-            name,
-            mode,
-            landing.rows.get(name, 0),
-            landing.deleted.get(name, 0),
-            answered_at - overlap,
-        )
-        for name in since_by_entity
-    }
+    """CDC for the incremental entities, then every listing (full, due lists, fallbacks)."""
+    results: dict[str, EntityExtract] = {}
+    fallback: dict[str, Query] = {}
+    cdc_times: dict[str, datetime] = {}
+    names = list(plan.incremental)
+    for chunk_start in range(0, len(names), CDC_CHUNK):
+        chunk = {
+            name: plan.incremental[name] for name in names[chunk_start : chunk_start + CDC_CHUNK]
+        }
+        since = min(chunk.values())
+        answer, answered_at = api.cdc(list(chunk), since)
+        for name, objects in answer.items():
+            landing.write(name, objects)
+            landing.finish(name)
+            cdc_times[name] = answered_at
+        if sum(map(len, answer.values())) >= cap:
+            logger.info("realm %s: CDC answer at the cap (%d); query paging", landing.realm_id, cap)
+            fallback |= {name: _listing(name).where(_LUT, ">=", since) for name in chunk}
 
+    full = {name: _listing(name) for name in plan.full}
+    lister = _Lister(api, pool, landing)
+    if plan.incremental:  # a sync that is mostly CDC: read what else it needs in batch calls
+        lister.add_batched({**fallback, **full})
+    else:
+        lister.add_paged(full)
+    listings = lister.run()
 
-def _extract_full(
-    api: _Api,
-    pool: ThreadPoolExecutor,
-    landing: _Landing,
-    names: Sequence[str],
-    overlap: timedelta,
-) -> dict[str, EntityExtract]:
-    """Complete listings: rows, Ids and a cursor from when each listing began."""
-    listings = _list_entities(api, pool, landing, {name: _listing(name) for name in names})
-    return {
-        name: EntityExtract(
-            name,
-            "full",
-            landing.rows.get(name, 0),
-            0,
-            listing.started_at - overlap,
-            live_ids=listing.ids,
-            live_ids_at=listing.started_at,
-        )
-        for name, listing in listings.items()
-    }
+    for name in plan.incremental:
+        mode = "fallback" if name in fallback else "cdc"
+        results[name] = EntityExtract(
+            name, mode, landing.rows.get(name, 0), landing.deleted.get(name, 0),
+            cdc_times[name] - overlap,
+        )  # fmt: skip
+    for name in plan.full:
+        listing = listings[name]
+        results[name] = EntityExtract(
+            name, "full", landing.rows.get(name, 0), 0, listing.started_at - overlap,
+            live_ids=listing.ids, live_ids_at=listing.started_at,
+        )  # fmt: skip
+    return results
 
 
 def _listing(name: str) -> Query:
@@ -293,64 +353,155 @@ def _listing(name: str) -> Query:
     return query.order_by(_LUT).order_by("Id")
 
 
-def _list_entities(
-    api: _Api, pool: ThreadPoolExecutor, landing: _Landing, queries: Mapping[str, Query]
-) -> dict[str, _Listing]:
-    """Page every query; first pages in parallel, longer listings COUNTed and checked."""
-    probes = {name: pool.submit(api.page, query, 1) for name, query in queries.items()}
-    listings: dict[str, _Listing] = {}
-    longer = []
-    for name, probe in probes.items():
-        rows, answered_at = probe.result()
-        landing.write(name, rows)
-        if len(rows) < PAGE_SIZE:  # one page: an atomic snapshot
-            listings[name] = _Listing(frozenset(object_id(name, r) for r in rows), answered_at)
-            landing.finish(name)
+@dataclass
+class _Task:
+    """One listing in progress: probe -> count_before -> pages -> count_after (-> done)."""
+
+    name: str
+    query: Query
+    phase: str = "probe"
+    attempt: int = 1
+    submitted: bool = False  # the probe or a count is in flight
+    started_at: datetime | None = None  # T0: the server time of the probe's answer
+    settled: Query | None = None  # the query's rows no later than T0
+    before: int = 0
+    ids: set[str] = field(default_factory=set)
+    next_start: int = 1
+    last_row: int = 1
+    pages_in_flight: int = 0
+    result: _Listing | None = None
+
+
+class _Lister:
+    """Every listing of one extract through one scheduler (see the module docstring)."""
+
+    def __init__(self, api: _Api, pool: ThreadPoolExecutor, landing: _Landing) -> None:
+        self.api, self.pool, self.landing = api, pool, landing
+        self.tasks: list[_Task] = []
+        self.in_flight: dict[Future, tuple[list[_Task], str, int]] = {}
+
+    def add_paged(self, queries: Mapping[str, Query]) -> None:
+        """Listings whose first page is fetched on its own (the first call of a full sync)."""
+        self.tasks.extend(_Task(name, query) for name, query in queries.items())
+
+    def add_batched(self, queries: Mapping[str, Query]) -> None:
+        """Listings whose first pages come in ``/batch`` calls of 30 (an incremental sync's
+        fallbacks and due lists: most fit one page, so a call or two reads them all)."""
+        names = list(queries)
+        for start in range(0, len(names), BATCH_ITEMS):
+            chunk = {name: queries[name] for name in names[start : start + BATCH_ITEMS]}
+            tasks = [_Task(name, query, submitted=True) for name, query in chunk.items()]
+            self.tasks.extend(tasks)
+            self.in_flight[self.pool.submit(self._first_pages, chunk)] = (tasks, "batch", 1)
+
+    def run(self) -> dict[str, _Listing]:
+        while True:
+            self._fill()
+            if not self.in_flight:
+                break
+            done, _ = wait(self.in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                tasks, kind, start = self.in_flight.pop(future)
+                answer = future.result()
+                if kind == "batch":
+                    for task in tasks:
+                        self._probed(task, answer[task.name])
+                else:
+                    self._answered(tasks[0], kind, start, answer)
+        unfinished = [t.name for t in self.tasks if t.result is None]
+        if unfinished:  # cannot happen: every task ends done or raises
+            raise ExtractError(f"listings left unfinished: {unfinished}")
+        return {t.name: t.result for t in self.tasks if t.result is not None}
+
+    # -- calls (on pool threads) ---------------------------------------------------------------
+    def _page(self, name: str, query: Query, start: int) -> _Encoded:
+        rows, answered_at = self.api.page(query, start)
+        return self.landing.encode(name, rows, answered_at)
+
+    def _first_pages(self, queries: Mapping[str, Query]) -> dict[str, _Encoded]:
+        pages = self.api.first_pages(queries)
+        return {n: self.landing.encode(n, p.rows, p.answered_at) for n, p in pages.items()}
+
+    # -- scheduling ----------------------------------------------------------------------------
+    def _fill(self) -> None:
+        """Submit work, earlier listings first, until MAX_IN_FLIGHT calls are out."""
+        while len(self.in_flight) < MAX_IN_FLIGHT:
+            if not any(self._submit_next(task) for task in self.tasks):
+                return
+
+    def _submit_next(self, task: _Task) -> bool:
+        if task.result is not None or task.submitted:
+            return False
+        if task.phase == "probe":
+            self._submit(task, "probe", 1, self._page, task.name, task.query, 1)
+        elif task.phase == "count_before":
+            self._submit(task, "count_before", 0, self.api.count, task.settled)
+        elif task.next_start <= task.last_row:
+            start = task.next_start
+            task.next_start += PAGE_SIZE
+            task.pages_in_flight += 1
+            future = self.pool.submit(self._page, task.name, task.query, start)
+            self.in_flight[future] = ([task], "page", start)
+        elif task.pages_in_flight == 0:
+            self._submit(task, "count_after", 0, self.api.count, task.settled)
         else:
-            longer.append(name)
-    for name in longer:
-        listings[name] = _list_long(api, pool, landing, name, queries[name])
-        landing.finish(name)
-    return listings
+            return False
+        return True
 
+    def _submit(
+        self, task: _Task, kind: str, start: int, call: Callable[..., Any], *args: Any
+    ) -> None:
+        task.submitted = True
+        self.in_flight[self.pool.submit(call, *args)] = ([task], kind, start)
 
-def _list_long(
-    api: _Api, pool: ThreadPoolExecutor, landing: _Landing, name: str, query: Query
-) -> _Listing:
-    """COUNT, pages in parallel, then check no row left the listed set meanwhile."""
-    for attempt in range(1, LISTING_ATTEMPTS + 1):
-        total, started_at = api.count(query)
-        settled = query.where(_LUT, "<=", started_at)  # rows no later than the listing start
-        before, _ = api.count(settled)
-        ids = _pages(api, pool, landing, name, query, total)
-        after, _ = api.count(settled)
-        if before == after and len(ids) >= before:
-            return _Listing(frozenset(ids), started_at)
+    # -- answers -------------------------------------------------------------------------------
+    def _answered(self, task: _Task, kind: str, start: int, answer: Any) -> None:
+        if kind == "probe":
+            self._probed(task, answer)
+        elif kind == "count_before":
+            task.submitted = False
+            task.before, _ = answer
+            task.phase, task.next_start, task.last_row = "pages", 1, max(task.before, 1)
+        elif kind == "page":
+            task.pages_in_flight -= 1
+            self.landing.write_listed(task.name, answer)
+            task.ids.update(answer.ids)
+            if answer.full and start + PAGE_SIZE > task.last_row:
+                task.last_row = start + PAGE_SIZE  # rows were added since the count: page on
+        else:
+            task.submitted = False
+            after, _ = answer
+            self._checked(task, after)
+
+    def _probed(self, task: _Task, page: _Encoded) -> None:
+        task.submitted = False
+        self.landing.write_listed(task.name, page)
+        if not page.full:  # one page: an atomic snapshot
+            task.result = _Listing(frozenset(page.ids), page.answered_at)
+            self.landing.finish(task.name)
+            return
+        # Longer: count the rows no later than T0 before paging (from page 1 again, since the
+        # probe came before that count), and again after. Land the probe's rows now: the
+        # listing may wait behind earlier ones, and waiting rows should not wait in memory.
+        self.landing.finish(task.name)
+        task.started_at, task.ids = page.answered_at, set()
+        task.settled = task.query.where(_LUT, "<=", page.answered_at)
+        task.phase = "count_before"
+
+    def _checked(self, task: _Task, after: int) -> None:
+        if task.before == after and len(task.ids) >= task.before:
+            assert task.started_at is not None
+            task.result = _Listing(frozenset(task.ids), task.started_at)
+            task.ids = set()
+            self.landing.finish(task.name)
+            return
         logger.warning(
             "realm %s: %s changed while listed (%d settled rows, then %d, %d seen; attempt %d)",
-            landing.realm_id, name, before, after, len(ids), attempt,
+            self.landing.realm_id, task.name, task.before, after, len(task.ids), task.attempt,
         )  # fmt: skip
-    raise ExtractError(f"{name} kept changing while listed ({LISTING_ATTEMPTS} attempts)")
-
-
-def _pages(
-    api: _Api, pool: ThreadPoolExecutor, landing: _Landing, name: str, query: Query, count: int
-) -> set[str]:
-    """Every page of a query, at most MAX_IN_FLIGHT at once, landed as they arrive; Ids seen."""
-    ids: set[str] = set()
-    in_flight: dict[Future, int] = {}
-    next_start, last_row = 1, max(count, 1)
-    while True:
-        while len(in_flight) < MAX_IN_FLIGHT and next_start <= last_row:
-            in_flight[pool.submit(api.page, query, next_start)] = next_start
-            next_start += PAGE_SIZE
-        if not in_flight:
-            return ids
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            start = in_flight.pop(future)
-            rows, _ = future.result()
-            landing.write(name, rows)
-            ids.update(object_id(name, r) for r in rows)
-            if len(rows) == PAGE_SIZE and start + PAGE_SIZE > last_row:
-                last_row = start + PAGE_SIZE  # rows were added since the COUNT: page on
+        if task.attempt >= LISTING_ATTEMPTS:
+            raise ExtractError(
+                f"{task.name} kept changing while listed ({LISTING_ATTEMPTS} attempts)"
+            )
+        task.attempt += 1
+        task.phase, task.ids = "probe", set()

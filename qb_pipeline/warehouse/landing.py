@@ -37,6 +37,9 @@ from qb_pipeline.warehouse.warehouse import Warehouse
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS_PER_FILE = 10_000
+# Rows are held (as NDJSON) until a file's worth is in: a file ends at whichever comes first, so
+# a writer never holds more than this many bytes, however large the objects.
+DEFAULT_MAX_BYTES_PER_FILE = 8 * 2**20
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
 _BATCH_NAME = re.compile(r"^batch-(\d{8}T\d{12}Z)-\d+-[0-9a-f]+$")
@@ -129,16 +132,19 @@ class LandingWriter:
         realm_id: str,
         entity: str,
         max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
+        max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
     ) -> None:
-        if max_rows_per_file < 1:
-            raise ValueError("max_rows_per_file must be >= 1")
+        if max_rows_per_file < 1 or max_bytes_per_file < 1:
+            raise ValueError("max_rows_per_file and max_bytes_per_file must be >= 1")
         self.realm_id = realm_id
         self.entity = canonical_entity(entity)
         self.directory = realm_dir(root, realm_id) / f"entity={self.entity}"
         self.max_rows_per_file = max_rows_per_file
+        self.max_bytes_per_file = max_bytes_per_file
         self.batches: list[LandingBatch] = []
         self._token = secrets.token_hex(4)
         self._lines: list[bytes] = []  # one NDJSON line per row: the only rows held in memory
+        self._bytes = 0
         self._last_created: datetime | None = None
         self._closed = False
 
@@ -154,23 +160,16 @@ class LandingWriter:
         extracted_at: datetime | None = None,
     ) -> None:
         """Add a page of objects (or tombstone stubs: deleted=True or ``status: Deleted``)."""
+        self.write_lines(encode_page(self.realm_id, self.entity, objects, deleted, extracted_at))
+
+    def write_lines(self, lines: Iterable[bytes]) -> None:
+        """Add rows already encoded by :func:`encode_page` (for this realm and entity)."""
         if self._closed:
             raise RuntimeError("LandingWriter is closed")
-        extracted = _utc_text(extracted_at or datetime.now(UTC))
-        for obj in objects:
-            key, sync_token, updated, is_deleted, payload = landing_row(self.entity, obj, deleted)
-            row = {
-                "realm_id": self.realm_id,
-                "entity": self.entity,
-                "id": key,
-                "sync_token": sync_token,
-                "last_updated_at": _utc_text(updated),
-                "deleted": is_deleted,
-                "payload": payload,
-                "extracted_at": extracted,
-            }
-            self._lines.append(orjson.dumps(row))
-            if len(self._lines) >= self.max_rows_per_file:
+        for line in lines:
+            self._lines.append(line)
+            self._bytes += len(line)
+            if len(self._lines) >= self.max_rows_per_file or self._bytes >= self.max_bytes_per_file:
                 self._flush()
 
     def close(self) -> list[LandingBatch]:
@@ -201,8 +200,9 @@ class LandingWriter:
         path = self.directory / f"{batch_id}.parquet"
         self.directory.mkdir(parents=True, exist_ok=True)
         rows = len(self._lines)
-        _write_atomically(_table(self._lines), path)
-        self._lines = []
+        table = _table(self._lines)
+        self._lines, self._bytes = [], 0
+        _write_atomically(table, path)
         self.batches.append(LandingBatch(batch_id, self.realm_id, self.entity, path, rows, created))
         logger.debug("landed %s rows in %s", rows, path)
 
@@ -215,13 +215,44 @@ class LandingWriter:
         return now
 
 
+def encode_page(
+    realm_id: str,
+    entity: str,
+    objects: Iterable[Mapping[str, Any]],
+    deleted: bool = False,
+    extracted_at: datetime | None = None,
+) -> list[bytes]:
+    """A page of objects as landing rows (newline-terminated NDJSON), touching no writer:
+    callers encode on the thread that fetched the page, so the parsed objects are freed there
+    and only compact lines wait for the writer."""
+    entity = canonical_entity(entity)
+    extracted = _utc_text(extracted_at or datetime.now(UTC))
+    lines = []
+    for obj in objects:
+        key, sync_token, updated, is_deleted, payload = landing_row(entity, obj, deleted)
+        row = {
+            "realm_id": realm_id,
+            "entity": entity,
+            "id": key,
+            "sync_token": sync_token,
+            "last_updated_at": _utc_text(updated),
+            "deleted": is_deleted,
+            "payload": payload,
+            "extracted_at": extracted,
+        }
+        # "+ newline" also copies the line out of orjson's output buffer (16 KB whatever the
+        # line's length): kept as-is, a page of 2 KB rows would hold ten times its size.
+        lines.append(orjson.dumps(row) + b"\n")
+    return lines
+
+
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _table(lines: list[bytes]) -> pa.Table:
     """Arrow table from NDJSON rows (Arrow's JSON reader, unlike pa.array, never loads pandas)."""
-    data = b"\n".join(lines)
+    data = b"".join(lines)  # each line ends with its newline
     return pa_json.read_json(
         io.BytesIO(data),
         read_options=pa_json.ReadOptions(block_size=len(data) + 1),
