@@ -34,6 +34,14 @@ def test_dagster_yaml_is_valid_instance_config(monkeypatch) -> None:
     result = process_config(dagster_instance_config_schema(), raw)
     assert result.success, result.errors
     assert raw["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+    # one run at a time per realm: sync and push-back runs (qb/realm) and the automation
+    # sensor's runs (only dagster/partition, the realm id)
+    per_value = {
+        limit["key"]: limit["limit"]
+        for limit in raw["concurrency"]["runs"]["tag_concurrency_limits"]
+        if limit["value"] == {"applyLimitPerUniqueValue": True}
+    }
+    assert per_value == {"qb/realm": 1, "dagster/partition": 1}
 
 
 def test_workspace_loads_with_dagster_cli(tmp_path: Path) -> None:
