@@ -3,15 +3,16 @@
 Real (API_FACTS 1.14): one QueryResponse per requested entity inside CDCResponse[0], full
 objects ascending by LastUpdatedTime, deleted objects as ``status: Deleted`` stubs, a 30-day
 look-back and a 1,000-object cap. Our choices where QBO is undocumented (UNCERTAIN): a
-changedSince older than 30 days is refused with a 4001 fault rather than clipped; over the cap
-the oldest 1,000 changes across all requested entities are returned (the client completes the
-rest by query paging); an entity with no changes contributes ``{}``. ``changedSince`` is
-inclusive and may come without a time zone (company time).
+changedSince older than 30 days is refused with a 4001 fault rather than clipped; an entity with
+no changes contributes ``{}``. ``changedSince`` is inclusive and may come without a time zone
+(company time). Order and cap follow Intuit's API reference ("ChangeDataCapture", business
+rules): objects are grouped by type (here: in the order requested), by LastUpdatedTime within a
+group, deleted objects after the active ones; at most 1,000 objects per answer, so the cap cuts
+the later groups, and a group's deletes before its updates.
 """
 
 from __future__ import annotations
 
-import heapq
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -57,19 +58,20 @@ def run_cdc(emulator: Emulator, books: Books, params: dict[str, str]) -> list[di
             f"{emulator.config.cdc_max_age_days} days in the past"
         )
     cutoff = since.timestamp()
+    room = emulator.config.cdc_max_objects
+    by_entity: dict[str, list[dict]] = {name: [] for name in names}
     with books.lock:
-        changes = [
-            (stamp, _numeric(object_id), name, object_id, deleted)
-            for name in names
-            for object_id, stamp, deleted in _changed(books, name)
-            if stamp >= cutoff
-        ]
-        kept = heapq.nsmallest(emulator.config.cdc_max_objects, changes)
-        by_entity: dict[str, list[dict]] = {name: [] for name in names}
-        for _stamp, _num, name, object_id, deleted in kept:
-            by_entity[name].append(
-                _stub(books, name, object_id) if deleted else books.objects[name][object_id]
-            )
+        for name in names:
+            changes = sorted(
+                (deleted, stamp, _numeric(object_id), object_id)
+                for object_id, stamp, deleted in _changed(books, name)
+                if stamp >= cutoff
+            )  # active objects first, each part by LastUpdatedTime
+            for deleted, _stamp, _num, object_id in changes[:room]:
+                by_entity[name].append(
+                    _stub(books, name, object_id) if deleted else books.objects[name][object_id]
+                )
+            room -= len(by_entity[name])
     responses = []
     for name in names:
         rows = by_entity[name]

@@ -5,7 +5,8 @@ requested entity, full objects ascending by LastUpdatedTime, deletes as ``status
 stubs, at most 1,000 objects, a 30-day look-back; ``changedSince`` may come without a time
 zone (company time, US/Pacific). Faked (our documented choices where QBO is UNCERTAIN): an
 entity without changes contributes ``{}``; a changedSince older than 30 days is refused with
-4001; over the cap the oldest changes are kept.
+4001. Over the cap, Intuit's API reference: grouped by type, LastUpdatedTime within a group,
+deletes after the active objects; the cap cuts what comes last.
 """
 
 from __future__ import annotations
@@ -99,6 +100,36 @@ def test_cap_keeps_the_oldest_changes(realm: Realm, cdc_config: Emulator) -> Non
     rows = responses[0]["Customer"]
     assert [row["DisplayName"] for row in rows] == [f"Capped {n}" for n in range(4)]
     assert responses[0]["maxResults"] == 4 and responses[1] == {}
+
+
+def test_cap_cuts_later_groups_and_deletes_after_updates(
+    realm: Realm, cdc_config: Emulator
+) -> None:
+    customer = realm.customer("Billed")
+    start = since(cdc_config)
+    early = realm.invoice(customer["Id"], 10)  # the oldest change of all...
+    cdc_config.clock.advance(1)
+    realm.client.post(
+        "/invoice", params={"operation": "delete"}, json={"Id": early["Id"], "SyncToken": "0"}
+    ).raise_for_status()
+    cdc_config.clock.advance(1)
+    later = []
+    for amount in (20, 30, 40):
+        later.append(realm.invoice(customer["Id"], amount)["Id"])
+        cdc_config.clock.advance(1)
+    vendor = realm.vendor("Cut vendor")
+
+    cdc_config.config.cdc_max_objects = 3
+    invoices, vendors = cdc(realm, "Invoice,Vendor", start)
+
+    # ...but its delete stub comes after the active invoices, and the cap cuts it and Vendor
+    assert [row["Id"] for row in invoices["Invoice"]] == later
+    assert vendors == {}
+    cdc_config.config.cdc_max_objects = 1000
+    invoices, vendors = cdc(realm, "Invoice,Vendor", start)
+    assert [row.get("status") for row in invoices["Invoice"]] == [None, None, None, "Deleted"]
+    assert invoices["Invoice"][-1]["Id"] == early["Id"]
+    assert [row["Id"] for row in vendors["Vendor"]] == [vendor["Id"]]
 
 
 def test_real_cap_is_1000_objects(realm: Realm, emulator: Emulator) -> None:
