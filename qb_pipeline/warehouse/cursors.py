@@ -68,14 +68,16 @@ def write_cursors(
     """Upsert cursors inside the caller's transaction (unchanged values are left untouched)."""
     if not cursor_values:
         return
+    previous = dict(
+        con.execute(
+            "SELECT entity, cursor_at FROM meta.sync_cursor WHERE realm_id = ?", [realm_id]
+        ).fetchall()
+    )  # one query, not one per entity
     for entity, value in cursor_values.items():
-        previous = con.execute(
-            "SELECT cursor_at FROM meta.sync_cursor WHERE realm_id = ? AND entity = ?",
-            [realm_id, entity],
-        ).fetchone()
-        if previous is not None and previous[0] > value:
+        before = previous.get(entity)
+        if before is not None and before > value:
             logger.warning(
-                "cursor of %s/%s moves back from %s to %s", realm_id, entity, previous[0], value
+                "cursor of %s/%s moves back from %s to %s", realm_id, entity, before, value
             )
     con.execute(
         read_sql("upsert_cursors"),

@@ -53,14 +53,18 @@ class _Plan:
 def load_realm(warehouse: Warehouse, landing_root: Path, realm_id: str) -> LoadResult:
     """Merge the realm's pending batches and apply its complete manifests in one transaction."""
     manifests = read_manifests(landing_root, realm_id)
-    batches = pending_batches(landing_root, warehouse, realm_id)
-    if not manifests and not batches:
-        return LoadResult(realm_id, {}, 0, False, 0)
-    plan = _plan(warehouse, realm_id, manifests)
-    result = merge(
-        warehouse, realm_id, batches, plan.cursors, plan.mode,
-        live_ids=plan.live_ids, live_ids_at=plan.live_ids_at,
-    )  # fmt: skip
+    # One DuckDB instance for the whole load: the connections below (schema, pending batches,
+    # cursors, the merge) share it instead of each opening and closing the file. It also holds
+    # the write lock from planning to commit, which the merge would take anyway.
+    with warehouse.connect():
+        batches = pending_batches(landing_root, warehouse, realm_id)
+        if not manifests and not batches:
+            return LoadResult(realm_id, {}, 0, False, 0)
+        plan = _plan(warehouse, realm_id, manifests)
+        result = merge(
+            warehouse, realm_id, batches, plan.cursors, plan.mode,
+            live_ids=plan.live_ids, live_ids_at=plan.live_ids_at,
+        )  # fmt: skip
     for manifest in manifests:
         mark_applied(manifest)
     tombstoned = sum(e.tombstoned for e in result.entities) + result.tombstoned_missing

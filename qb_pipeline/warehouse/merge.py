@@ -6,6 +6,14 @@ was, the batches stay pending, and re-running the merge with the same files give
 Rows are folded by (realm_id, id), newest (last_updated_at, sync_token) winning (see
 ``sql/raw/merge_decide.sql`` for the exact rule), so overlap duplicates, re-landed pages and
 out-of-order batches all converge. Batches already recorded as merged are skipped.
+
+Memory is bounded by one entity, not by the realm: the merge runs entity by entity, reading only
+that entity's batch files; the fold itself reads keys only, and the payloads (most of the bytes)
+are read from the files by the statement that writes them, for the rows it writes. The writer
+connection is a bulk one (``Warehouse.connect(bulk=True)``: a memory limit, spilling beside the
+warehouse file), so one very large entity spills to disk instead of growing the process.
+Changed rows whose payload is replaced are deleted and inserted again rather than updated: an
+updated payload would make the next checkpoint rewrite every payload of the entity.
 """
 
 from __future__ import annotations
@@ -17,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
 from qb_pipeline.warehouse.cursors import check_cursors, write_cursors
 from qb_pipeline.warehouse.landing import LandingBatch
@@ -88,7 +95,7 @@ def merge(
     checked = _check_arguments(realm_id, batches, cursors, mode, live_ids, live_ids_at)
     warehouse.ensure_schema()
     step = checkpoint or (lambda _name: None)
-    with warehouse.connect() as con:
+    with warehouse.connect(bulk=True) as con:
         now = datetime.now(UTC)  # after the write lock: the load time of every row written
         con.begin()
         try:
@@ -152,9 +159,9 @@ def _merge_in_transaction(
         by_entity[canonical_entity(batch.entity)].append(batch)
     entities = []
     if todo:
-        _read_incoming(con, realm_id, todo)
+        con.execute("CREATE OR REPLACE TEMP TABLE merge_differs (id VARCHAR)")
         for entity, entity_batches in by_entity.items():
-            entities.append(_merge_entity(con, realm_id, entity, len(entity_batches), now))
+            entities.append(_merge_entity(con, realm_id, entity, entity_batches, now))
             step(f"merged:{entity}")
     _mark_merged(con, realm_id, todo, now)
     step("batches_marked")
@@ -195,38 +202,80 @@ def _split_merged(
     return todo, skipped
 
 
-def _read_incoming(
-    con: duckdb.DuckDBPyConnection, realm_id: str, batches: list[LandingBatch]
-) -> None:
-    """Load every batch of the merge into ``merge_incoming`` (one scan), refusing strays."""
-    params = {
-        "paths": [str(b.path) for b in batches],
-        "batch_ids": [b.batch_id for b in batches],
-        "entities": [canonical_entity(b.entity) for b in batches],
-    }
-    con.execute(read_sql("merge_incoming"), params)
-    (strays,) = con.execute(
-        "SELECT count(*) FROM merge_incoming WHERE realm_id <> ? OR entity <> batch_entity",
-        [realm_id],
-    ).fetchone()
-    if strays:
-        raise MergeError(f"{strays} landed rows belong to another realm or entity than their batch")
-
-
 def _merge_entity(
-    con: duckdb.DuckDBPyConnection, realm_id: str, entity: str, batches: int, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    realm_id: str,
+    entity: str,
+    batches: list[LandingBatch],
+    now: datetime,
 ) -> EntityMerge:
-    """Fold one entity's incoming rows into its raw table."""
-    con.execute(entity_sql("merge_decide", entity), {"realm_id": realm_id, "entity": entity})
-    rows_read, inserted, updated, tombstoned = con.execute(
-        "SELECT (SELECT count(*) FROM merge_incoming WHERE batch_entity = ?), "
+    """Fold one entity's batches into its raw table (reading only that entity's files)."""
+    files = {"paths": [str(b.path) for b in batches], "batch_ids": [b.batch_id for b in batches]}
+    con.execute(read_sql("merge_incoming"), files)
+    keys = {"realm_id": realm_id}
+    con.execute(entity_sql("merge_decide", entity), keys)
+    stats = _decided_stats(con, realm_id, entity)
+    if stats.strays:
+        raise MergeError(
+            f"{stats.strays} landed rows belong to another realm or entity than their batch "
+            f"({entity} batches {', '.join(files['batch_ids'])})"
+        )
+    try:
+        if stats.ties:  # same version as stored: taken only if the payload differs
+            con.execute(_payload_sql("merge_differs", entity), {**keys, "paths": files["paths"]})
+            con.execute(entity_sql("merge_decide", entity), keys)
+            con.execute("DELETE FROM merge_differs")
+            stats = _decided_stats(con, realm_id, entity)
+        if stats.updated_payload:  # delete + insert (see merge_replace.sql)
+            con.execute(entity_sql("merge_replace", entity), keys)
+        if stats.inserted or stats.updated_payload:
+            write = {**keys, "entity": entity, "loaded_at": now, "paths": files["paths"]}
+            con.execute(_payload_sql("merge_insert", entity), write)
+    except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
+        # a payload that is not JSON, or a live row without one: the file, not the warehouse
+        raise MergeError(
+            f"cannot merge {entity} batches {', '.join(files['batch_ids'])}: {error}"
+        ) from error
+    if stats.updated_keys:
+        con.execute(entity_sql("merge_update_keys", entity), {**keys, "loaded_at": now})
+    updated = stats.updated_payload + stats.updated_keys
+    return EntityMerge(
+        entity, len(batches), stats.rows_read, stats.inserted, updated, stats.tombstoned
+    )
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """Counts over ``merge_decided`` (and ``merge_incoming``), taken in one query."""
+
+    rows_read: int
+    strays: int
+    inserted: int
+    updated_payload: int
+    updated_keys: int
+    tombstoned: int
+    ties: int
+
+
+def _decided_stats(con: duckdb.DuckDBPyConnection, realm_id: str, entity: str) -> _Decided:
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM merge_incoming), "
+        "(SELECT count(*) FROM merge_incoming "
+        " WHERE realm_id IS DISTINCT FROM $realm_id OR entity IS DISTINCT FROM $entity), "
         "count(*) FILTER (WHERE changed AND NOT existed), "
-        "count(*) FILTER (WHERE changed AND existed), "
-        "count(*) FILTER (WHERE changed AND new_deleted AND NOT was_deleted) FROM merge_decided",
-        [entity],
+        "count(*) FILTER (WHERE changed AND existed AND take_incoming), "
+        "count(*) FILTER (WHERE changed AND existed AND NOT take_incoming), "
+        "count(*) FILTER (WHERE changed AND new_deleted AND NOT was_deleted), "
+        "count(*) FILTER (WHERE tie) FROM merge_decided",
+        {"realm_id": realm_id, "entity": entity},
     ).fetchone()
-    con.execute(entity_sql("merge_upsert", entity), {"realm_id": realm_id, "loaded_at": now})
-    return EntityMerge(entity, batches, rows_read, inserted, updated, tombstoned)
+    assert row is not None
+    return _Decided(*(int(value) for value in row))
+
+
+def _payload_sql(name: str, entity: str) -> str:
+    """An entity statement whose ``{payload}`` is the entity's landed payloads (by position)."""
+    return entity_sql(name, entity).replace("{payload}", read_sql("merge_payload"))
 
 
 def _mark_merged(
@@ -283,18 +332,15 @@ def _tombstone_missing(
     now: datetime,
 ) -> int:
     entity = canonical_entity(entity)
-    ids = pa.table({"id": pa.array([str(i) for i in live_ids], type=pa.string())})
-    con.register("rebaseline_live_ids", ids)
-    try:
-        params = {
-            "realm_id": realm_id,
-            "at": at,
-            "batch_id": f"rebaseline-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}",
-            "loaded_at": now,
-        }
-        (count,) = con.execute(entity_sql("tombstone_missing", entity), params).fetchone()
-    finally:
-        con.unregister("rebaseline_live_ids")
+    params = {
+        "realm_id": realm_id,
+        "at": at,
+        "batch_id": f"rebaseline-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        "loaded_at": now,
+        "live_ids": [str(i) for i in live_ids],
+    }
+    row = con.execute(entity_sql("tombstone_missing", entity), params).fetchone()
+    count = row[0] if row else 0
     if count:
         logger.info("re-baseline of %s/%s: %d hard deletes tombstoned", realm_id, entity, count)
     return int(count)

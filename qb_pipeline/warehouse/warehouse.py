@@ -13,6 +13,11 @@ a process, one configuration per file (a read-only and a read-write connection c
 - A read-only connection opens the file read-only, unless this process has it open read-write,
   in which case it shares that instance inside a READ ONLY transaction (a consistent snapshot that
   refuses writes).
+- A bulk writer (``connect(bulk=True)``, the merge's) runs with a memory limit, at most
+  BULK_THREADS threads and without insertion order, so a very large merge spills to DuckDB's
+  temp directory (``<file>.tmp`` beside the warehouse file, DuckDB's default for a file
+  database) instead of growing the process. Those settings are DuckDB-global, so they are reset
+  before the connection is closed (a reader of this process may share the instance).
 
 Analysts never open this file: they read the published ``analytics.duckdb`` copy.
 """
@@ -35,7 +40,18 @@ from qb_pipeline.warehouse.schema import create_schema
 logger = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 300.0
+# DuckDB's memory limit for bulk writers (the merge): what it may hold before spilling to temp
+# files beside the warehouse. Not a cap on the process (add ~150 MB of Python, Arrow and DuckDB
+# itself), and not a floor to go far below: reading and writing large payloads needs ~40 MB of
+# working memory per thread, which cannot spill (hence BULK_THREADS). A bench-size initial load
+# holds ~200 MB of uncommitted rows: 224 MB keeps a load-only process under 400 MB.
+DEFAULT_BULK_MEMORY_LIMIT = "224MB"
+# At most this many DuckDB threads in a bulk writer: each needs its own unspillable working
+# memory, so many threads under a fixed limit run out of memory; the merge gains nothing from
+# more (its checkpoint is single-threaded).
+BULK_THREADS = 2
 _RETRY_SECONDS = 0.2
+_BULK_SETTINGS = ("memory_limit", "threads", "preserve_insertion_order")  # global: reset after
 
 
 class WarehouseBusyError(RuntimeError):
@@ -71,18 +87,28 @@ class Warehouse:
     """One warehouse file: short-lived connections and the schema."""
 
     def __init__(
-        self, path: Path | str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS
+        self,
+        path: Path | str | None = None,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
+        bulk_memory_limit: str = DEFAULT_BULK_MEMORY_LIMIT,
     ) -> None:
         self.path = Path(path).resolve() if path is not None else default_path()
         self.busy_timeout = busy_timeout
+        self.bulk_memory_limit = bulk_memory_limit
         self._schema_ready = False
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work, closed (and the write lock released) on exit."""
+    def connect(
+        self, read_only: bool = False, *, bulk: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work, closed (and the write lock released) on exit.
+
+        ``bulk``: a writer tuned for large merges (memory limit, spilling; see the module doc).
+        """
         state = _file_state(self.path)
         if read_only:
             with self._reader(state) as con:
@@ -92,9 +118,24 @@ class Warehouse:
             raise WarehouseBusyError(f"{self.path}: another writer held it {self.busy_timeout}s")
         try:
             with self._writer(state) as con:
-                yield con
+                if not bulk:
+                    yield con
+                    return
+                self._set_bulk(con)
+                try:
+                    yield con
+                finally:
+                    _reset_bulk(con)
         finally:
             state.write_lock.release()
+
+    @property
+    def temp_directory(self) -> Path:
+        """Where DuckDB spills: ``<warehouse file>.tmp`` beside the file (DuckDB's default).
+
+        Not set explicitly: DuckDB refuses to switch it once anything spilled there.
+        """
+        return self.path.with_name(self.path.name + ".tmp")
 
     def ensure_schema(self) -> None:
         """Create schemas, meta tables and every raw table if missing (cheap after the first)."""
@@ -148,6 +189,17 @@ class Warehouse:
             con.execute("SET TimeZone = 'UTC'")
             return con
 
+    def _set_bulk(self, con: duckdb.DuckDBPyConnection) -> None:
+        try:
+            con.execute(f"SET memory_limit = '{_setting(self.bulk_memory_limit)}'")
+        except duckdb.Error as error:  # e.g. a shared instance already holding more: go on
+            logger.warning("%s: bulk memory limit not set: %s", self.path, error)
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+        if row is None or int(row[0]) > BULK_THREADS:
+            con.execute(f"SET threads = {BULK_THREADS}")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")  # this connection only: no bars in logs
+
     @staticmethod
     def _close(state: _FileState, con: duckdb.DuckDBPyConnection) -> None:
         with state.guard:
@@ -158,3 +210,17 @@ class Warehouse:
                 if state.open_count == 0:
                     state.mode = None
                 state.guard.notify_all()
+
+
+def _setting(value: str) -> str:
+    """A value for a SET statement (which takes no parameters), quotes doubled."""
+    return value.replace("'", "''")
+
+
+def _reset_bulk(con: duckdb.DuckDBPyConnection) -> None:
+    """Back to DuckDB's defaults; a failed reset is only logged (the connection is closing)."""
+    for name in _BULK_SETTINGS:
+        try:
+            con.execute(f"RESET {name}")
+        except duckdb.Error as error:  # pragma: no cover - defensive: the close still happens
+            logger.warning("could not reset %s on %s: %s", name, con, error)

@@ -6,10 +6,18 @@
 -- row was extracted after the stored one was loaded (a fresher look at the same version).
 -- Tombstones: the latest delete time wins; the row is deleted when that time is not older than
 -- the kept payload's, and the last payload is kept.
+--
+-- Payloads are not read here: a live landed row always has one (a row without one fails the
+-- write), ``has_payload`` reads only the stored column's validity, and the one rule that compares
+-- payloads (the exact key tie) reads them from ``merge_differs``: the ids of tied rows whose
+-- payloads differ. The merge runs this once with ``merge_differs`` empty; if it reports ``tie``
+-- rows, it fills ``merge_differs`` (merge_differs.sql) and runs it again.
+-- ``take_incoming``: the stored payload is replaced by the winner's (batch_ord, row_ord).
 CREATE OR REPLACE TEMP TABLE merge_decided AS
 WITH live AS (
-    SELECT * FROM merge_incoming
-    WHERE batch_entity = $entity AND NOT deleted
+    SELECT id, sync_token, last_updated_at, extracted_at, batch_id, batch_ord, row_ord
+    FROM merge_incoming
+    WHERE NOT deleted
     QUALIFY row_number() OVER (
         PARTITION BY id
         ORDER BY last_updated_at DESC, coalesce(sync_token, -1) DESC, extracted_at DESC,
@@ -19,47 +27,69 @@ WITH live AS (
 tomb AS (
     SELECT id, max(last_updated_at) AS deleted_at, arg_max(batch_id, last_updated_at) AS batch_id
     FROM merge_incoming
-    WHERE batch_entity = $entity AND deleted
+    WHERE deleted
     GROUP BY id
+),
+cur AS (
+    SELECT
+        id, sync_token, last_updated_at, deleted, deleted_at, payload IS NOT NULL AS has_payload,
+        batch_id, loaded_at
+    FROM {table}
+    WHERE realm_id = $realm_id
 ),
 joined AS (
     SELECT
         coalesce(live.id, tomb.id) AS id,
+        live.id IS NOT NULL AS has_live,
         live.sync_token AS in_sync_token,
         live.last_updated_at AS in_updated_at,
-        live.payload AS in_payload,
         live.extracted_at AS in_extracted_at,
         live.batch_id AS in_batch_id,
+        live.batch_ord AS in_batch_ord,
+        live.row_ord AS in_row_ord,
         tomb.deleted_at AS in_deleted_at,
         tomb.batch_id AS tomb_batch_id,
         cur.id IS NOT NULL AS existed,
+        coalesce(cur.has_payload, false) AS has_payload,
         cur.sync_token,
         cur.last_updated_at,
         cur.deleted,
         cur.deleted_at,
-        cur.payload,
         cur.batch_id,
-        cur.loaded_at
+        cur.loaded_at,
+        differs.id IS NOT NULL AS payload_differs
     FROM live
     FULL OUTER JOIN tomb ON live.id = tomb.id
-    LEFT JOIN {table} AS cur
-        ON cur.realm_id = $realm_id AND cur.id = coalesce(live.id, tomb.id)
+    LEFT JOIN cur ON cur.id = coalesce(live.id, tomb.id)
+    LEFT JOIN merge_differs AS differs ON differs.id = live.id
+),
+tied AS (
+    SELECT
+        *,
+        coalesce(
+            has_live AND has_payload
+            AND in_updated_at = last_updated_at
+            AND coalesce(in_sync_token, -1) = coalesce(sync_token, -1)
+            AND in_extracted_at >= loaded_at,
+            false
+        ) AS tie
+    FROM joined
 ),
 chosen AS (
     SELECT
         *,
-        in_payload IS NOT NULL AND (
-            payload IS NULL
-            OR in_updated_at > last_updated_at
-            OR (in_updated_at = last_updated_at
-                AND coalesce(in_sync_token, -1) > coalesce(sync_token, -1))
-            OR (in_updated_at = last_updated_at
-                AND coalesce(in_sync_token, -1) = coalesce(sync_token, -1)
-                AND in_payload IS DISTINCT FROM payload
-                AND in_extracted_at >= loaded_at)
+        coalesce(
+            has_live AND (
+                NOT has_payload
+                OR in_updated_at > last_updated_at
+                OR (in_updated_at = last_updated_at
+                    AND coalesce(in_sync_token, -1) > coalesce(sync_token, -1))
+                OR (tie AND payload_differs)
+            ),
+            false
         ) AS take_incoming,
         greatest(deleted_at, in_deleted_at) AS tomb_at
-    FROM joined
+    FROM tied
 ),
 resolved AS (
     SELECT
@@ -68,32 +98,36 @@ resolved AS (
         CASE WHEN take_incoming THEN in_updated_at
              WHEN existed THEN last_updated_at
              ELSE in_deleted_at END AS new_updated_at,
-        CASE WHEN take_incoming THEN in_payload ELSE payload END AS new_payload
+        take_incoming OR has_payload AS new_has_payload
     FROM chosen
 ),
 final AS (
     SELECT
         *,
-        tomb_at IS NOT NULL AND (new_payload IS NULL OR tomb_at >= new_updated_at) AS new_deleted
+        tomb_at IS NOT NULL AND (NOT new_has_payload OR tomb_at >= new_updated_at) AS new_deleted
     FROM resolved
 )
 SELECT
     id,
     existed,
     coalesce(deleted, false) AS was_deleted,
+    tie,
+    take_incoming,
+    in_batch_ord,
+    in_row_ord,
     new_sync_token,
     new_updated_at,
     new_deleted,
     CASE WHEN new_deleted THEN tomb_at END AS new_deleted_at,
-    new_payload,
     CASE WHEN new_deleted AND tomb_at IS NOT DISTINCT FROM in_deleted_at
               AND in_deleted_at IS DISTINCT FROM deleted_at THEN tomb_batch_id
          WHEN take_incoming THEN in_batch_id
          ELSE batch_id END AS new_batch_id,
+    -- the payload changes exactly when the incoming one is taken (see the tie rule)
     NOT existed
+        OR take_incoming
         OR new_sync_token IS DISTINCT FROM sync_token
         OR new_updated_at IS DISTINCT FROM last_updated_at
         OR new_deleted IS DISTINCT FROM deleted
-        OR (CASE WHEN new_deleted THEN tomb_at END) IS DISTINCT FROM deleted_at
-        OR new_payload IS DISTINCT FROM payload AS changed
+        OR (CASE WHEN new_deleted THEN tomb_at END) IS DISTINCT FROM deleted_at AS changed
 FROM final;
