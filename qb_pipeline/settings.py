@@ -20,6 +20,9 @@ ENV_CLIENT_ID = "QB_CLIENT_ID"
 ENV_CLIENT_SECRET = "QB_CLIENT_SECRET"
 ENV_REDIRECT_URI = "QB_REDIRECT_URI"
 ENV_USE_PKCE = "QB_USE_PKCE"  # "1": send a PKCE S256 challenge (on against the emulator)
+# glibc malloc arenas for the process (qb_pipeline.memory); "0" leaves glibc's default (8/core)
+ENV_MALLOC_ARENAS = "QB_MALLOC_ARENAS"
+DEFAULT_MALLOC_ARENAS = 2
 
 # -- QuickBooks Online -------------------------------------------------------------------------
 QBO_PRODUCTION_BASE_URL = "https://quickbooks.api.intuit.com"
