@@ -19,8 +19,11 @@ How each entity is read:
 - ``fallback``: a CDC answer at the 1,000-object cap may be cut anywhere, so every entity of that
   call is completed by the query ``MetaData.LastUpdatedTime >= since``: all of them in one
   ``/batch`` call (30 queries a call), an entity whose first page comes back full then paged
-  and checked like a long listing. Hard deletes past the cut are not visible to a query: they
-  arrive with the next re-baseline.
+  and checked like a long listing. Queries never return hard deletes, and QBO's reference puts a
+  type's deletes after its updates (the cap cuts them first): the call's deletable entities are
+  asked again by CDC in groups whose known changes leave room under the cap (a group still at
+  the cap is split), and an entity filling an answer on its own is re-listed in full, its Ids
+  tombstoning what was deleted (``_recover_deletes``).
 
 All listings of a run share one scheduler: at most ``MAX_IN_FLIGHT`` calls at once, earlier
 entities first, so one entity's counts overlap another's pages and the realm's request budget
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from qb_pipeline import settings
+from qb_pipeline.memory import release_free_memory
 from qb_pipeline.qbo.batch import BatchItem
 from qb_pipeline.qbo.client import QBOClient, answer_time
 from qb_pipeline.qbo.entities import entity as qbo_entity
@@ -254,6 +258,7 @@ def extract_realm(
         batch_ids=batch_ids,
     )
     write_manifest(manifest)
+    release_free_memory()  # the pages are landed: let the load start from what is in use
     logger.info(
         "extracted realm %s (%s): %d rows, %d API calls",
         realm_id, manifest.mode, sum(e.rows for e in results.values()), api.calls,
@@ -308,6 +313,7 @@ def _extract(
     """CDC for the incremental entities, then every listing (full, due lists, fallbacks)."""
     results: dict[str, EntityExtract] = {}
     fallback: dict[str, Query] = {}
+    capped: list[tuple[list[str], datetime]] = []  # (entities of a capped CDC call, its since)
     cdc_times: dict[str, datetime] = {}
     names = list(plan.incremental)
     for chunk_start in range(0, len(names), CDC_CHUNK):
@@ -323,6 +329,7 @@ def _extract(
         if sum(map(len, answer.values())) >= cap:
             logger.info("realm %s: CDC answer at the cap (%d); query paging", landing.realm_id, cap)
             fallback |= {name: _listing(name).where(_LUT, ">=", since) for name in chunk}
+            capped.append((list(chunk), since))
 
     full = {name: _listing(name) for name in plan.full}
     lister = _Lister(api, pool, landing)
@@ -332,11 +339,23 @@ def _extract(
         lister.add_paged(full)
     listings = lister.run()
 
+    relisted: dict[str, _Listing] = {}
+    for names_of_call, since in capped:
+        changed = {name: len(listings[name].ids) for name in names_of_call}
+        uncovered = _recover_deletes(api, landing, names_of_call, changed, since, cap)
+        if uncovered:
+            relister = _Lister(api, pool, landing)
+            relister.add_paged({name: _listing(name) for name in uncovered})
+            relisted |= relister.run()
+
     for name in plan.incremental:
         mode = "fallback" if name in fallback else "cdc"
+        listing = relisted.get(name)
         results[name] = EntityExtract(
             name, mode, landing.rows.get(name, 0), landing.deleted.get(name, 0),
             cdc_times[name] - overlap,
+            live_ids=listing.ids if listing else None,
+            live_ids_at=listing.started_at if listing else None,
         )  # fmt: skip
     for name in plan.full:
         listing = listings[name]
@@ -345,6 +364,60 @@ def _extract(
             live_ids=listing.ids, live_ids_at=listing.started_at,
         )  # fmt: skip
     return results
+
+
+def _recover_deletes(
+    api: _Api,
+    landing: _Landing,
+    names: Sequence[str],
+    changed: Mapping[str, int],
+    since: datetime,
+    cap: int,
+) -> list[str]:
+    """The deletes a capped CDC answer may have cut; the entities CDC cannot give them for.
+
+    Queries never return deleted objects, so the fallback's queries recover every change but
+    the hard deletes. Only a CDC answer under the cap is known complete, whatever order QBO
+    cuts in (its reference says: grouped by type, deletes after updates): so the deletable
+    entities of the call are asked again in groups whose known changes leave room under the
+    cap, a group still at the cap is split, and an entity at the cap on its own is returned to
+    be re-listed in full (its Ids then tombstone what was deleted).
+    """
+    room = max(1, cap * 9 // 10)
+    deletable = sorted(
+        (n for n in names if qbo_entity(n).deletable), key=lambda n: -changed.get(n, 0)
+    )
+    groups: list[list[str]] = []
+    loads: list[int] = []
+    for name in deletable:  # first fit, largest first
+        size = changed.get(name, 0)
+        for index, load in enumerate(loads):
+            if load + size <= room:
+                groups[index].append(name)
+                loads[index] += size
+                break
+        else:
+            groups.append([name])
+            loads.append(size)
+    uncovered: list[str] = []
+    while groups:
+        group = groups.pop()
+        answer, _ = api.cdc(group, since)
+        for name, objects in answer.items():
+            landing.write(name, objects)
+            landing.finish(name)
+        if sum(map(len, answer.values())) < cap:
+            continue
+        if len(group) == 1:
+            logger.warning(
+                "realm %s: %s alone fills a CDC answer: re-listing it to find its deletes",
+                landing.realm_id, group[0],
+            )  # fmt: skip
+            uncovered.append(group[0])
+        else:
+            middle = len(group) // 2
+            groups += [group[:middle], group[middle:]]
+    return uncovered
 
 
 def _listing(name: str) -> Query:

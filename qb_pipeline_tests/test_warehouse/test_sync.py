@@ -11,7 +11,7 @@ gap is the emulator clock and the engine's ``now`` moved forward together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,8 +194,72 @@ def test_cdc_cap_is_completed_by_query_paging(
 
     assert manifest.entities["Vendor"].mode == "fallback"
     assert manifest.entities["Vendor"].rows >= 6
-    # the capped CDC call, then one /batch call with a query for every entity of that call
-    assert manifest.api_calls == 2
+    # the capped CDC call, one /batch call with a query for every entity of that call, and one
+    # CDC call for the deletable entities (nothing changed there: their deletes fit one answer)
+    assert manifest.api_calls == 3
+    assert differences(warehouse, books) == []
+
+
+def _touch_invoices(books: Books, count: int, start: datetime) -> None:
+    for n, invoice in enumerate(list(books.objects["Invoice"].values())[:count]):
+        books.update(
+            "Invoice",
+            {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
+             "PrivateNote": f"touched {n}"},
+            at=start + timedelta(seconds=n),
+        )  # fmt: skip
+
+
+def _delete_an_invoice(books: Books, at: datetime) -> str:
+    victim = list(books.objects["Invoice"].values())[-1]
+    books.delete("Invoice", {"Id": victim["Id"], "SyncToken": victim["SyncToken"]}, at=at)
+    return victim["Id"]
+
+
+def test_deletes_a_capped_cdc_answer_cut_are_asked_for_again(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    """QBO puts a type's deletes after its updates, so the cap cuts deletes first; queries
+    never return them. The deletable entities are asked again in answers under the cap."""
+    sync()
+    now = moment_after_everything(books)
+    deleted = _delete_an_invoice(books, now)
+    for n, vendor in enumerate(list(books.objects["Vendor"].values())[:6]):
+        books.update(
+            "Vendor",
+            {"Id": vendor["Id"], "SyncToken": vendor["SyncToken"], "sparse": True,
+             "AcctNum": f"D{n}"},
+            at=now + timedelta(seconds=1 + n),
+        )  # fmt: skip
+    server.emulator.config.cdc_max_objects = 3
+    try:
+        manifest = sync(cdc_max_objects=3)
+    finally:
+        server.emulator.config.cdc_max_objects = 1000
+
+    assert manifest.entities["Invoice"].mode == "fallback"
+    assert manifest.entities["Invoice"].deleted >= 1
+    assert is_deleted(warehouse, books.realm_id, "Invoice", deleted)
+    assert differences(warehouse, books) == []
+
+
+def test_an_entity_filling_a_cdc_answer_alone_is_relisted_for_its_deletes(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    sync()
+    now = moment_after_everything(books)
+    deleted = _delete_an_invoice(books, now)
+    _touch_invoices(books, 4, now + timedelta(seconds=1))  # more updates than the cap
+    server.emulator.config.cdc_max_objects = 3
+    try:
+        manifest = sync(cdc_max_objects=3)
+    finally:
+        server.emulator.config.cdc_max_objects = 1000
+
+    invoice = manifest.entities["Invoice"]
+    assert invoice.mode == "fallback" and invoice.live_ids is not None  # listed in full
+    assert deleted not in invoice.live_ids
+    assert is_deleted(warehouse, books.realm_id, "Invoice", deleted)
     assert differences(warehouse, books) == []
 
 
