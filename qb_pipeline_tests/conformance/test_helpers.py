@@ -44,17 +44,18 @@ def test_change_data_capture(em: Emulator, qb: QuickBooks, books: Books) -> None
     assert [c.DisplayName for c in cdc.Customer] == ["Amy's Bird Sanctuary", "Cool Cars"]
     assert untouched.Id not in [c.Id for c in cdc.Customer]
     invoices = list(cdc.Invoice)
+    # Intuit's reference: within a type, deleted objects come after the active ones
     assert [(i.Id, getattr(i, "status", None)) for i in invoices] == [
-        (old_invoice.Id, "Deleted"),
         (new.Id, None),
+        (old_invoice.Id, "Deleted"),
     ]
-    assert invoices[1].TotalAmt == 15.0
+    assert invoices[0].TotalAmt == 15.0
     assert old_invoice.Id not in books.objects["Invoice"]
     assert old_invoice.Id in books.tombstones["Invoice"]
 
     naive = since.replace(tzinfo=None)  # qb_datetime_format: company time, no offset
     again = change_data_capture([Invoice], naive, qb=qb)
-    assert [i.Id for i in again.Invoice] == [old_invoice.Id, new.Id]
+    assert [i.Id for i in again.Invoice] == [new.Id, old_invoice.Id]
     em.clock.advance(1)
     quiet = change_data_capture([Customer], em.clock.now().astimezone(COMPANY_TZ), qb=qb)
     assert not hasattr(quiet, "Customer")
