@@ -210,6 +210,10 @@ def run_ui(companies: int = 3, size: str = "demo", port: int = 8765) -> int:
         (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml"]
         say("starting dagster dev on http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
+        # dagster dev answers SIGTERM the way it answers SIGINT; started in the background by a
+        # shell, we may have SIGINT ignored, and an ignored signal stays ignored across exec:
+        # give the child the default so that it stops when told (DAGSTER_NOTES 4.1).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         process = subprocess.Popen(
             command,
             env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
@@ -219,11 +223,15 @@ def run_ui(companies: int = 3, size: str = "demo", port: int = 8765) -> int:
         try:
             return process.wait()
         except KeyboardInterrupt:
+            # a second Ctrl-C or SIGTERM must not cut the shutdown short and orphan dagster
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(30)
+                process.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
             return 0
 
 
