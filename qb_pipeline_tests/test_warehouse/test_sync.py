@@ -11,6 +11,7 @@ gap is the emulator clock and the engine's ``now`` moved forward together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -169,28 +170,40 @@ def test_lists_cdc_does_not_serve_are_relisted_when_due_in_one_batch_call(
     assert differences(warehouse, books) == []
 
 
+def _touch(books: Books, entity: str, count: int, start: datetime, field: str, tag: str) -> None:
+    """Sparse-update the first ``count`` objects of an entity, a second apart from ``start``."""
+    for n, obj in enumerate(list(books.objects[entity].values())[:count]):
+        books.update(
+            entity,
+            {"Id": obj["Id"], "SyncToken": obj["SyncToken"], "sparse": True, field: f"{tag}{n}"},
+            at=start + timedelta(seconds=n),
+        )
+
+
+@contextmanager
+def _cdc_cap(server: EmulatorServer, cap: int) -> Iterator[int]:
+    """The emulator's CDC cap lowered for the block (pass the value to ``sync`` as well)."""
+    server.emulator.config.cdc_max_objects = cap
+    try:
+        yield cap
+    finally:
+        server.emulator.config.cdc_max_objects = 1000
+
+
+def _delete_an_invoice(books: Books, at: datetime) -> str:
+    victim = list(books.objects["Invoice"].values())[-1]
+    books.delete("Invoice", {"Id": victim["Id"], "SyncToken": victim["SyncToken"]}, at=at)
+    return victim["Id"]
+
+
 def test_cdc_cap_is_completed_by_query_paging(
     sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
 ) -> None:
     sync()
     now = moment_after_everything(books)
-    for n in range(6):  # more changes than the (lowered) cap
-        vendor = list(books.objects["Vendor"].values())[n]
-        books.update(
-            "Vendor",
-            {
-                "Id": vendor["Id"],
-                "SyncToken": vendor["SyncToken"],
-                "sparse": True,
-                "AcctNum": f"A{n}",
-            },
-            at=now + timedelta(seconds=n),
-        )
-    server.emulator.config.cdc_max_objects = 3
-    try:
-        manifest = sync(cdc_max_objects=3)
-    finally:
-        server.emulator.config.cdc_max_objects = 1000
+    _touch(books, "Vendor", 6, now, "AcctNum", "A")  # more changes than the (lowered) cap
+    with _cdc_cap(server, 3) as cap:
+        manifest = sync(cdc_max_objects=cap)
 
     assert manifest.entities["Vendor"].mode == "fallback"
     assert manifest.entities["Vendor"].rows >= 6
@@ -198,22 +211,6 @@ def test_cdc_cap_is_completed_by_query_paging(
     # CDC call for the deletable entities (nothing changed there: their deletes fit one answer)
     assert manifest.api_calls == 3
     assert differences(warehouse, books) == []
-
-
-def _touch_invoices(books: Books, count: int, start: datetime) -> None:
-    for n, invoice in enumerate(list(books.objects["Invoice"].values())[:count]):
-        books.update(
-            "Invoice",
-            {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
-             "PrivateNote": f"touched {n}"},
-            at=start + timedelta(seconds=n),
-        )  # fmt: skip
-
-
-def _delete_an_invoice(books: Books, at: datetime) -> str:
-    victim = list(books.objects["Invoice"].values())[-1]
-    books.delete("Invoice", {"Id": victim["Id"], "SyncToken": victim["SyncToken"]}, at=at)
-    return victim["Id"]
 
 
 def test_deletes_a_capped_cdc_answer_cut_are_asked_for_again(
@@ -224,18 +221,9 @@ def test_deletes_a_capped_cdc_answer_cut_are_asked_for_again(
     sync()
     now = moment_after_everything(books)
     deleted = _delete_an_invoice(books, now)
-    for n, vendor in enumerate(list(books.objects["Vendor"].values())[:6]):
-        books.update(
-            "Vendor",
-            {"Id": vendor["Id"], "SyncToken": vendor["SyncToken"], "sparse": True,
-             "AcctNum": f"D{n}"},
-            at=now + timedelta(seconds=1 + n),
-        )  # fmt: skip
-    server.emulator.config.cdc_max_objects = 3
-    try:
-        manifest = sync(cdc_max_objects=3)
-    finally:
-        server.emulator.config.cdc_max_objects = 1000
+    _touch(books, "Vendor", 6, now + timedelta(seconds=1), "AcctNum", "D")
+    with _cdc_cap(server, 3) as cap:
+        manifest = sync(cdc_max_objects=cap)
 
     assert manifest.entities["Invoice"].mode == "fallback"
     assert manifest.entities["Invoice"].deleted >= 1
@@ -249,12 +237,9 @@ def test_an_entity_filling_a_cdc_answer_alone_is_relisted_for_its_deletes(
     sync()
     now = moment_after_everything(books)
     deleted = _delete_an_invoice(books, now)
-    _touch_invoices(books, 4, now + timedelta(seconds=1))  # more updates than the cap
-    server.emulator.config.cdc_max_objects = 3
-    try:
-        manifest = sync(cdc_max_objects=3)
-    finally:
-        server.emulator.config.cdc_max_objects = 1000
+    _touch(books, "Invoice", 4, now + timedelta(seconds=1), "PrivateNote", "touched ")
+    with _cdc_cap(server, 3) as cap:  # more invoice updates than the cap
+        manifest = sync(cdc_max_objects=cap)
 
     invoice = manifest.entities["Invoice"]
     assert invoice.mode == "fallback" and invoice.live_ids is not None  # listed in full
@@ -272,24 +257,11 @@ def test_a_fallback_longer_than_a_page_is_paged_and_checked(
 ) -> None:
     sync()
     now = moment_after_everything(books)
-    for n in range(12):  # pages of 5: the Vendor fallback's batch page is full, so it pages on
-        vendor = list(books.objects["Vendor"].values())[n]
-        books.update(
-            "Vendor",
-            {
-                "Id": vendor["Id"],
-                "SyncToken": vendor["SyncToken"],
-                "sparse": True,
-                "AcctNum": f"B{n}",
-            },
-            at=now + timedelta(seconds=n),
-        )
+    # pages of 5: the Vendor fallback's batch page is full, so it pages on
+    _touch(books, "Vendor", 12, now, "AcctNum", "B")
     monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
-    server.emulator.config.cdc_max_objects = 3
-    try:
-        manifest = sync(cdc_max_objects=3)
-    finally:
-        server.emulator.config.cdc_max_objects = 1000
+    with _cdc_cap(server, 3) as cap:
+        manifest = sync(cdc_max_objects=cap)
 
     assert manifest.entities["Vendor"].mode == "fallback"
     assert manifest.entities["Vendor"].rows >= 12
