@@ -338,6 +338,19 @@ class QBOClient:
         data = self._decode(response)
         return batch_results(data, items, self.realm_id, _tid(response)), data
 
+    def query_batch(self, texts: Sequence[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Up to 30 query texts in one ``/batch`` call: each one's ``QueryResponse`` (rows or
+        ``totalCount``), in order, and the whole answer (for its ``time``). The first item QBO
+        refused is raised."""
+        items = [BatchItem.select(f"q{n}", text) for n, text in enumerate(texts)]
+        results, data = self.batch_envelope(items)
+        answers = []
+        for result in results:
+            if isinstance(result.value, QBOError):
+                raise result.value
+            answers.append(result.value)
+        return answers, data
+
     # -- reports, PDFs, e-mail -------------------------------------------------------------
     def report(self, name: str, **params: str | date) -> dict[str, Any]:
         """A report (``ProfitAndLoss``, ``AgedReceivables``, ...) as QBO's JSON."""

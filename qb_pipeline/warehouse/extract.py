@@ -48,10 +48,8 @@ from typing import Any
 
 from qb_pipeline import settings
 from qb_pipeline.memory import release_free_memory
-from qb_pipeline.qbo.batch import BatchItem
 from qb_pipeline.qbo.client import QBOClient, answer_time
 from qb_pipeline.qbo.entities import entity as qbo_entity
-from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import CDC_MAX_OBJECTS, Query, rows_of, select
 from qb_pipeline.warehouse.cursors import SyncCursor, cursors
 from qb_pipeline.warehouse.landing import LandingWriter, encode_page, object_id
@@ -151,17 +149,13 @@ class _Api:
 
     def first_pages(self, queries: Mapping[str, Query]) -> dict[str, _Page]:
         """The first page of each query, up to 30 queries in one ``/batch`` call."""
-        items = [
-            BatchItem.select(f"q{n}", q.page(1, PAGE_SIZE)) for n, q in enumerate(queries.values())
-        ]
-        results, data = self._counted(self._client.batch_envelope, items)
+        texts = [query.page(1, PAGE_SIZE) for query in queries.values()]
+        answers, data = self._counted(self._client.query_batch, texts)
         answered_at = self._time(data)
-        pages = {}
-        for name, result in zip(queries, results, strict=True):
-            if isinstance(result.value, QBOError):
-                raise result.value
-            pages[name] = _Page(rows_of(result.value, queries[name].entity), answered_at)
-        return pages
+        return {
+            name: _Page(rows_of(answer, queries[name].entity), answered_at)
+            for name, answer in zip(queries, answers, strict=True)
+        }
 
     def _counted(self, call: Callable[..., Any], *args: Any) -> Any:
         with self._lock:

@@ -20,10 +20,11 @@ from qb_pipeline.emulator import EmulatorServer
 from qb_pipeline.emulator.books import Books
 from qb_pipeline.emulator.config import FaultsConfig
 from qb_pipeline.qbo.batch import BatchItem
-from qb_pipeline.qbo.client import QBOClient, request_id_for
+from qb_pipeline.qbo.client import QBOClient, answer_time, request_id_for
 from qb_pipeline.qbo.errors import (
     AuthError,
     NotFoundError,
+    QBOError,
     RealmDisconnected,
     StaleObjectError,
     ThrottledError,
@@ -231,6 +232,16 @@ def test_batch_round_trip(connect: Connect, books: Books) -> None:
         client.batch([BatchItem.select(f"q{i}", select("Term")) for i in range(31)])
     with pytest.raises(ValueError, match="unique"):
         client.batch([BatchItem.select("q", select("Term"))] * 2)
+
+
+def test_query_batch_answers_in_order_with_the_server_time(connect: Connect, books: Books) -> None:
+    client = connect(books)
+    answers, envelope = client.query_batch([select("Term").sql, select("Customer").count_sql])
+    assert len(answers[0]["Term"]) == len(books.objects["Term"])
+    assert answers[1]["totalCount"] == len(books.objects["Customer"])
+    assert answer_time(envelope) is not None
+    with pytest.raises(QBOError):  # the item QBO refused, not a silent empty answer
+        client.query_batch(["SELECT * FROM Term", "SELECT * FROM Invoice WHERE Line.Amount = '1'"])
 
 
 def test_report_pdf_and_send(connect: Connect, books: Books) -> None:

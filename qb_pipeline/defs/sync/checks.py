@@ -15,10 +15,8 @@ import duckdb
 from qb_pipeline import settings
 from qb_pipeline.defs.sync import reconcile
 from qb_pipeline.defs.sync.assets import MART_KEYS, RAW_KEYS, STAGING_KEY
-from qb_pipeline.qbo.batch import BatchItem
 from qb_pipeline.qbo.client import QBOClient
 from qb_pipeline.qbo.entities import Kind, entity
-from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import select
 from qb_pipeline.resources import QboResource, WarehouseResource
 from qb_pipeline.warehouse import raw_table
@@ -222,14 +220,10 @@ def api_counts(client: QBOClient, names: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for start in range(0, len(wanted), settings.BATCH_MAX_ITEMS):
         chunk = wanted[start : start + settings.BATCH_MAX_ITEMS]
-        items = [
-            BatchItem.select(f"c{n}", select(name, include_inactive=True).count_sql)
-            for n, name in enumerate(chunk)
-        ]
-        for name, result in zip(chunk, client.batch(items), strict=True):
-            if isinstance(result.value, QBOError):
-                raise result.value
-            counts[name] = int(result.value.get("totalCount", 0))
+        texts = [select(name, include_inactive=True).count_sql for name in chunk]
+        answers, _ = client.query_batch(texts)
+        for name, answer in zip(chunk, answers, strict=True):
+            counts[name] = int(answer.get("totalCount", 0))
     return counts
 
 
