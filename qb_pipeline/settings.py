@@ -23,6 +23,9 @@ ENV_USE_PKCE = "QB_USE_PKCE"  # "1": send a PKCE S256 challenge (on against the 
 # glibc malloc arenas for the process (qb_pipeline.memory); "0" leaves glibc's default (8/core)
 ENV_MALLOC_ARENAS = "QB_MALLOC_ARENAS"
 DEFAULT_MALLOC_ARENAS = 2
+# "0": incremental syncs ask GET /cdc (30 entities a call, one shared cap) instead of one CDC
+# query per entity inside a /batch call (for a QBO that refuses CDC queries in a batch)
+ENV_BATCH_CDC = "QB_BATCH_CDC"
 
 # -- QuickBooks Online -------------------------------------------------------------------------
 QBO_PRODUCTION_BASE_URL = "https://quickbooks.api.intuit.com"
@@ -65,6 +68,11 @@ def qb_home() -> Path:
 def state_url() -> str:
     """The operational store's SQLAlchemy URL: $QB_STATE_URL, else SQLite under QB_HOME."""
     return os.environ.get(ENV_STATE_URL) or f"sqlite:///{qb_home() / 'state.sqlite'}"
+
+
+def batch_cdc() -> bool:
+    """Whether incremental syncs put one CDC query per entity in a ``/batch`` call."""
+    return os.environ.get(ENV_BATCH_CDC, "1").strip() != "0"
 
 
 def env(name: str, default: str | None = None) -> str | None:

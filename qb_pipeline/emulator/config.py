@@ -75,4 +75,5 @@ class EmulatorConfig:
     require_auth: bool = True  # bearer tokens checked on every API call
     cdc_max_objects: int = 1000
     cdc_max_age_days: int = 30
+    batch_cdc: bool = True  # CDCQuery batch items (Intuit's Java SDK sends them)
     requestid_cache_size: int = 10_000

@@ -1,10 +1,14 @@
-"""Batch: up to 30 creates, updates, deletes, voids and queries in one call.
+"""Batch: up to 30 creates, updates, deletes, voids, queries and CDC queries in one call.
 
 Real (API_FACTS 1.15): ``{"BatchItemRequest": [{"bId", "operation", "<Entity>": {...}} |
 {"bId", "Query"}]}`` answered by ``{"BatchItemResponse": [...]}`` with HTTP 200 whatever the
 items' faults; items run in order and cannot see each other's new objects. A void is an
-``update`` with ``optionsData: "void"`` (documented, not observed on the wire). Each item's
-answer becomes a :class:`BatchResult` holding the object or a typed :class:`QBOError`.
+``update`` with ``optionsData: "void"`` (documented, not observed on the wire). A change data
+capture item is ``{"bId", "CDCQuery": {"Entities": "A,B", "ChangedSince": ...}}`` answered by
+``{"bId", "CDCResponse": {"QueryResponse": [...]}}`` (Intuit's Java SDK,
+``BatchOperation.addCDCQuery``; not observed on the wire, so callers keep a plain ``/cdc``
+fallback). Each item's answer becomes a :class:`BatchResult` holding the object or a typed
+:class:`QBOError`.
 """
 
 from __future__ import annotations
@@ -20,19 +24,21 @@ from qb_pipeline.qbo.query import Query, entity_of
 
 MAX_BID_LENGTH = 36  # python-quickbooks sends uuid4 bIds and real QBO takes them
 
-BATCH_OPERATIONS = frozenset({"create", "update", "delete", "void", "query"})
+BATCH_OPERATIONS = frozenset({"create", "update", "delete", "void", "query", "cdc"})
+READ_OPERATIONS = frozenset({"query", "cdc"})
 
 
 @dataclass(frozen=True)
 class BatchItem:
     """One operation of a batch; build it with ``create``/``update``/``delete``/``void``/
-    ``select``. ``bid`` names the item in the answer (unique, at most 36 characters)."""
+    ``select``/``cdc``. ``bid`` names the item in the answer (unique, at most 36 characters)."""
 
     bid: str
     operation: str
     entity: str
     payload: Mapping[str, Any] | None = None
-    query: str = ""
+    query: str = ""  # a query's text; a CDC item's entities, comma-separated
+    changed_since: str = ""  # a CDC item's start (ISO 8601 with an offset)
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.bid) <= MAX_BID_LENGTH or self.operation not in BATCH_OPERATIONS:
@@ -62,10 +68,23 @@ class BatchItem:
         text = query.sql if isinstance(query, Query) else query
         return cls(bid, "query", entity_of(text), query=text)
 
+    @classmethod
+    def cdc(cls, bid: str, entities: Sequence[str], changed_since: str) -> BatchItem:
+        """Every change to ``entities`` since ``changed_since`` (one CDC answer, its cap)."""
+        names = [entity(name) for name in entities]
+        refused = [e.name for e in names if not e.cdc]
+        if refused or not names:
+            raise ValueError(f"change data capture does not serve {refused or 'no entities'}")
+        joined = ",".join(e.name for e in names)
+        return cls(bid, "cdc", names[0].name, query=joined, changed_since=changed_since)
+
     def as_json(self) -> dict[str, Any]:
         """The item as QBO's BatchItemRequest wants it (void: update + optionsData)."""
         if self.operation == "query":
             return {"bId": self.bid, "Query": self.query}
+        if self.operation == "cdc":
+            cdc = {"Entities": self.query, "ChangedSince": self.changed_since}
+            return {"bId": self.bid, "CDCQuery": cdc}
         item = {
             "bId": self.bid,
             "operation": "update" if self.operation == "void" else self.operation,
@@ -108,6 +127,8 @@ def batch_results(
             value = from_response(400, body, realm_id=realm_id, intuit_tid=intuit_tid)
         elif item.operation == "query":
             value = answer.get("QueryResponse") or {}
+        elif item.operation == "cdc":
+            value = answer.get("CDCResponse") or {}
         else:
             value = answer.get(entity(item.entity).key) or {}
         results.append(BatchResult(item.bid, item.entity, value))

@@ -15,15 +15,21 @@ How each entity is read:
   after; such a listing is redone. Rows stamped after T0 are re-read by the next run anyway
   (the cursor is T0 minus the overlap). The Ids of a complete listing go into the manifest so
   load tombstones hard deletes CDC can no longer report (re-baseline).
-- ``cdc``: one CDC call for every other entity (chunked by ``CDC_CHUNK``) from the oldest cursor.
-- ``fallback``: a CDC answer at the 1,000-object cap may be cut anywhere, so every entity of that
-  call is completed by the query ``MetaData.LastUpdatedTime >= since``: all of them in one
-  ``/batch`` call (30 queries a call), an entity whose first page comes back full then paged
-  and checked like a long listing. Queries never return hard deletes, and QBO's reference puts a
-  type's deletes after its updates (the cap cuts them first): the call's deletable entities are
-  asked again by CDC in groups whose known changes leave room under the cap (a group still at
-  the cap is split), and an entity filling an answer on its own is re-listed in full, its Ids
-  tombstoning what was deleted (``_recover_deletes``).
+- ``cdc``: one ``/batch`` call holding a CDC query per entity (30 a call), each from that
+  entity's own cursor and with its own 1,000-object cap: a day's changes across all entities
+  take one call, however many there are in all, unless one entity alone has 1,000.
+- ``fallback``: an entity whose own CDC answer reached the cap may be cut anywhere, its
+  deletes first (QBO's reference puts a type's deletes after its updates), and queries never
+  return deletes: it is re-listed in full (in the same ``/batch`` call of first pages as any
+  due lists) and its Ids tombstone what was deleted.
+- With ``QB_BATCH_CDC=0`` (or when QBO refuses CDC queries in a batch: they come from
+  Intuit's Java SDK, not from observed traffic) CDC is ``GET /cdc`` for 30 entities at once
+  from the oldest cursor, one cap for all of them. Such an answer at the cap is completed by
+  the query ``MetaData.LastUpdatedTime >= since`` for every entity of the call (one ``/batch``
+  call of 30 queries; an entity whose first page comes back full is paged and checked like a
+  long listing), and its deletes are recovered: the call's deletable entities are asked again
+  by CDC in groups whose known changes leave room under the cap (a group still at the cap is
+  split), an entity filling an answer on its own being re-listed (``_recover_deletes``).
 
 All listings of a run share one scheduler: at most ``MAX_IN_FLIGHT`` calls at once, earlier
 entities first, so one entity's counts overlap another's pages and the realm's request budget
@@ -50,6 +56,7 @@ from qb_pipeline import settings
 from qb_pipeline.memory import release_free_memory
 from qb_pipeline.qbo.client import QBOClient, answer_time
 from qb_pipeline.qbo.entities import entity as qbo_entity
+from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import CDC_MAX_OBJECTS, Query, rows_of, select
 from qb_pipeline.warehouse.cursors import SyncCursor, cursors
 from qb_pipeline.warehouse.landing import LandingWriter, encode_page, object_id
@@ -147,6 +154,24 @@ class _Api:
                     rows.extend(rows_of(response, name))
         return found, self._time(data)
 
+    def cdc_each(
+        self, since: Mapping[str, datetime]
+    ) -> tuple[dict[str, list[dict]] | QBOError, datetime]:
+        """One CDC query per entity (its own start, its own cap) in one ``/batch`` call: every
+        object and delete stub per entity, or the first error QBO gave an item."""
+        results, data = self._counted(
+            self._client.cdc_batch, [([name], start) for name, start in since.items()]
+        )
+        found: dict[str, list[dict]] = {}
+        for name, result in zip(since, results, strict=True):
+            if result.error is not None:
+                return result.error, self._time(data)
+            found[name] = [
+                row for response in result.value.get("QueryResponse") or []
+                for row in rows_of(response, name)
+            ]  # fmt: skip
+        return found, self._time(data)
+
     def first_pages(self, queries: Mapping[str, Query]) -> dict[str, _Page]:
         """The first page of each query, up to 30 queries in one ``/batch`` call."""
         texts = [query.page(1, PAGE_SIZE) for query in queries.values()]
@@ -224,8 +249,12 @@ def extract_realm(
     now: Callable[[], datetime] | None = None,
     cdc_max_objects: int = CDC_MAX_OBJECTS,
     list_refresh: timedelta = LIST_REFRESH,
+    batch_cdc: bool | None = None,
 ) -> ExtractManifest:
-    """Land every change of the realm since its cursors; the manifest written last."""
+    """Land every change of the realm since its cursors; the manifest written last.
+
+    ``batch_cdc`` (default: ``settings.batch_cdc()``): one CDC query per entity in a ``/batch``
+    call; False asks ``GET /cdc`` for many entities at once (one cap for all of them)."""
     clock = now or (lambda: datetime.now(UTC))
     started, realm_id = clock(), client.realm_id
     names = [canonical_entity(e) for e in (entities or SYNC_ENTITIES)]
@@ -237,7 +266,8 @@ def extract_realm(
     }
     try:
         with _pool() as pool:
-            results |= _extract(api, pool, landing, plan, overlap, cdc_max_objects)
+            each = settings.batch_cdc() if batch_cdc is None else batch_cdc
+            results |= _extract(api, pool, landing, plan, overlap, cdc_max_objects, each)
     finally:
         batch_ids = landing.close()  # rows read are real changes: land them even on error
     rebaseline = any(qbo_entity(e).cdc for e in plan.full)
@@ -303,38 +333,27 @@ def _extract(
     plan: _Plan,
     overlap: timedelta,
     cap: int,
+    batch_cdc: bool,
 ) -> dict[str, EntityExtract]:
     """CDC for the incremental entities, then every listing (full, due lists, fallbacks)."""
-    results: dict[str, EntityExtract] = {}
-    fallback: dict[str, Query] = {}
-    capped: list[tuple[list[str], datetime]] = []  # (entities of a capped CDC call, its since)
-    cdc_times: dict[str, datetime] = {}
-    names = list(plan.incremental)
-    for chunk_start in range(0, len(names), CDC_CHUNK):
-        chunk = {
-            name: plan.incremental[name] for name in names[chunk_start : chunk_start + CDC_CHUNK]
-        }
-        since = min(chunk.values())
-        answer, answered_at = api.cdc(list(chunk), since)
-        for name, objects in answer.items():
-            landing.write(name, objects)
-            landing.finish(name)
-            cdc_times[name] = answered_at
-        if sum(map(len, answer.values())) >= cap:
-            logger.info("realm %s: CDC answer at the cap (%d); query paging", landing.realm_id, cap)
-            fallback |= {name: _listing(name).where(_LUT, ">=", since) for name in chunk}
-            capped.append((list(chunk), since))
+    changes = _Changes()
+    unread = plan.incremental
+    if batch_cdc:
+        unread = _cdc_each(api, landing, plan.incremental, cap, changes)
+    if unread:
+        _cdc_grouped(api, landing, unread, cap, changes)
 
     full = {name: _listing(name) for name in plan.full}
+    relist = {name: _listing(name) for name in changes.relist}
     lister = _Lister(api, pool, landing)
     if plan.incremental:  # a sync that is mostly CDC: read what else it needs in batch calls
-        lister.add_batched({**fallback, **full})
+        lister.add_batched({**changes.fallback, **relist, **full})
     else:
         lister.add_paged(full)
     listings = lister.run()
 
-    relisted: dict[str, _Listing] = {}
-    for names_of_call, since in capped:
+    relisted = {name: listings[name] for name in relist}
+    for names_of_call, since in changes.capped:
         changed = {name: len(listings[name].ids) for name in names_of_call}
         uncovered = _recover_deletes(api, landing, names_of_call, changed, since, cap)
         if uncovered:
@@ -342,12 +361,13 @@ def _extract(
             relister.add_paged({name: _listing(name) for name in uncovered})
             relisted |= relister.run()
 
+    results: dict[str, EntityExtract] = {}
     for name in plan.incremental:
-        mode = "fallback" if name in fallback else "cdc"
+        mode = "fallback" if name in changes.fallback or name in relisted else "cdc"
         listing = relisted.get(name)
         results[name] = EntityExtract(
             name, mode, landing.rows.get(name, 0), landing.deleted.get(name, 0),
-            cdc_times[name] - overlap,
+            changes.answered_at[name] - overlap,
             live_ids=listing.ids if listing else None,
             live_ids_at=listing.started_at if listing else None,
         )  # fmt: skip
@@ -358,6 +378,69 @@ def _extract(
             live_ids=listing.ids, live_ids_at=listing.started_at,
         )  # fmt: skip
     return results
+
+
+@dataclass
+class _Changes:
+    """What the CDC calls read, and what listings must complete it."""
+
+    answered_at: dict[str, datetime] = field(default_factory=dict)  # server time per entity
+    relist: list[str] = field(default_factory=list)  # alone at the cap: listed in full
+    fallback: dict[str, Query] = field(default_factory=dict)  # capped /cdc: LUT >= since
+    capped: list[tuple[list[str], datetime]] = field(default_factory=list)  # (its entities, since)
+
+
+def _cdc_each(
+    api: _Api, landing: _Landing, incremental: Mapping[str, datetime], cap: int, changes: _Changes
+) -> dict[str, datetime]:
+    """One CDC query per entity, 30 to a ``/batch`` call, each from the entity's own cursor.
+
+    Each answer has its own cap, so only an entity with a cap's worth of changes of its own
+    needs more: it is re-listed in full (its CDC rows are landed too), its Ids tombstoning its
+    deletes. The entities left unread (QBO refused CDC queries in a batch) are returned.
+    """
+    names = list(incremental)
+    for start in range(0, len(names), BATCH_ITEMS):
+        chunk = {name: incremental[name] for name in names[start : start + BATCH_ITEMS]}
+        answer, answered_at = api.cdc_each(chunk)
+        if isinstance(answer, QBOError):
+            logger.warning(
+                "realm %s: QBO refused CDC queries in a batch (%s); asking /cdc instead "
+                "(set QB_BATCH_CDC=0 to go there directly)",
+                landing.realm_id, answer,
+            )  # fmt: skip
+            return {name: incremental[name] for name in names[start:]}
+        for name, objects in answer.items():
+            landing.write(name, objects)
+            landing.finish(name)
+            changes.answered_at[name] = answered_at
+            if len(objects) >= cap:
+                logger.info(
+                    "realm %s: %s has %d changes, a CDC answer's cap: listing it in full",
+                    landing.realm_id, name, len(objects),
+                )  # fmt: skip
+                changes.relist.append(name)
+    return {}
+
+
+def _cdc_grouped(
+    api: _Api, landing: _Landing, incremental: Mapping[str, datetime], cap: int, changes: _Changes
+) -> None:
+    """``GET /cdc`` for many entities at once from their oldest cursor (``CDC_CHUNK`` a call);
+    a call at the cap is completed by queries and its deletes recovered (module docstring)."""
+    names = list(incremental)
+    for chunk_start in range(0, len(names), CDC_CHUNK):
+        chunk = {name: incremental[name] for name in names[chunk_start : chunk_start + CDC_CHUNK]}
+        since = min(chunk.values())
+        answer, answered_at = api.cdc(list(chunk), since)
+        for name, objects in answer.items():
+            landing.write(name, objects)
+            landing.finish(name)
+            changes.answered_at[name] = answered_at
+        if sum(map(len, answer.values())) >= cap:
+            logger.info("realm %s: CDC answer at the cap (%d); query paging", landing.realm_id, cap)
+            changes.fallback |= {name: _listing(name).where(_LUT, ">=", since) for name in chunk}
+            changes.capped.append((list(chunk), since))
 
 
 def _recover_deletes(

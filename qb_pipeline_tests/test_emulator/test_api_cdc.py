@@ -175,3 +175,69 @@ def test_bad_cdc_requests_are_faults(
     if params.get("changedSince") == "NOW":
         params = {**params, "changedSince": since(emulator)}
     assert_fault(realm.client.get("/cdc", params=params), 400, code)
+
+
+# -- CDC queries inside /batch (Intuit's Java SDK: BatchOperation.addCDCQuery) ---------------
+def batch_cdc(realm: Realm, *queries: tuple[str, str]) -> list[dict]:
+    items = [
+        {"bId": f"c{n}", "CDCQuery": {"Entities": entities, "ChangedSince": changed_since}}
+        for n, (entities, changed_since) in enumerate(queries)
+    ]
+    resp = realm.client.post("/batch", json={"BatchItemRequest": items})
+    assert resp.status_code == 200, resp.text
+    answers = resp.json()["BatchItemResponse"]
+    assert [a["bId"] for a in answers] == [f"c{n}" for n in range(len(queries))]
+    return answers
+
+
+def test_a_batch_cdc_item_answers_as_the_cdc_endpoint(realm: Realm, emulator: Emulator) -> None:
+    start = since(emulator)
+    customer = realm.customer("Batch CDC Co")
+    realm.invoice(customer["Id"], 30)
+    (answer,) = batch_cdc(realm, ("Invoice,Customer,Vendor", start))
+    assert set(answer) == {"CDCResponse", "bId"}
+    assert answer["CDCResponse"]["QueryResponse"] == cdc(realm, "Invoice,Customer,Vendor", start)
+
+
+def test_each_batch_cdc_item_has_its_own_start_and_its_own_cap(
+    realm: Realm, cdc_config: Emulator
+) -> None:
+    start = since(cdc_config)
+    customers = [realm.customer(f"Capped {n}") for n in range(3)]
+    cdc_config.clock.advance(5)
+    later = since(cdc_config, 1)
+    invoices = [realm.invoice(customers[0]["Id"], 10 + n) for n in range(2)]
+    cdc_config.config.cdc_max_objects = 2
+    together = cdc(realm, "Customer,Invoice", start)
+    assert (
+        sum(len(r.get(name, [])) for r, name in zip(together, ["Customer", "Invoice"], strict=True))
+        == 2
+    )
+
+    customer_answer, invoice_answer = batch_cdc(realm, ("Customer", start), ("Invoice", later))
+    (customer_rows,) = customer_answer["CDCResponse"]["QueryResponse"]
+    (invoice_rows,) = invoice_answer["CDCResponse"]["QueryResponse"]
+    assert len(customer_rows["Customer"]) == 2  # three changed: its own cap cut one
+    assert [i["Id"] for i in invoice_rows["Invoice"]] == [i["Id"] for i in invoices]
+
+
+def test_a_bad_batch_cdc_item_faults_alone(realm: Realm, emulator: Emulator) -> None:
+    good, not_cdc, too_old = batch_cdc(
+        realm,
+        ("Customer", since(emulator)),
+        ("TaxCode", since(emulator)),
+        ("Customer", since(emulator, 31 * 86400)),
+    )
+    assert "CDCResponse" in good
+    assert not_cdc["Fault"]["Error"][0]["code"] == "4001"
+    assert "not supported" in not_cdc["Fault"]["Error"][0]["Detail"]
+    assert too_old["Fault"]["Error"][0]["code"] == "4001"
+
+
+def test_a_server_without_batch_cdc_refuses_the_item(realm: Realm, emulator: Emulator) -> None:
+    emulator.config.batch_cdc = False
+    try:
+        (answer,) = batch_cdc(realm, ("Customer", since(emulator)))
+    finally:
+        emulator.config.batch_cdc = True
+    assert "Fault" in answer and "CDCResponse" not in answer

@@ -244,6 +244,30 @@ def test_query_batch_answers_in_order_with_the_server_time(connect: Connect, boo
         client.query_batch(["SELECT * FROM Term", "SELECT * FROM Invoice WHERE Line.Amount = '1'"])
 
 
+def test_cdc_batch_gives_each_query_its_answer_or_its_error(
+    connect: Connect, books: Books, emulator_server: EmulatorServer
+) -> None:
+    client = connect(books)
+    since = emulator_server.emulator.clock.now() - timedelta(minutes=5)
+    customer = client.create("Customer", {"DisplayName": "Batch CDC Co"})
+    results, envelope = client.cdc_batch(
+        [
+            (["Customer"], since),
+            (["Invoice", "Vendor"], since),
+            (["Customer"], since - timedelta(days=40)),
+        ]
+    )
+    assert [r["Id"] for r in results[0].value["QueryResponse"][0]["Customer"]] == [customer["Id"]]
+    assert results[1].value["QueryResponse"] == [{}, {}]
+    assert isinstance(results[2].error, QBOError)  # more than 30 days back: that item alone
+    assert answer_time(envelope) is not None
+    assert client.limiter.counters(books.realm_id)["batch"] == 1
+    with pytest.raises(ValueError, match="does not serve"):
+        client.cdc_batch([(["TaxCode"], since)])
+    with pytest.raises(ValueError, match="time zone"):
+        client.cdc_batch([(["Customer"], since.replace(tzinfo=None))])
+
+
 def test_report_pdf_and_send(connect: Connect, books: Books) -> None:
     client = connect(books)
     customer = client.create("Customer", {"DisplayName": "Mail Co"})

@@ -142,7 +142,7 @@ def test_full_then_incremental_sync_equals_the_books(
     assert second.entities["Invoice"].mode == "cdc"
     # CDC does not serve TaxCode; it was listed less than LIST_REFRESH ago, so it is not re-read
     assert second.entities["TaxCode"].mode == "skipped"
-    assert second.api_calls == 1  # one CDC call for every entity
+    assert second.api_calls == 1  # one /batch call: a CDC query for each entity
     assert second.entities["Invoice"].rows >= 2  # the created, the voided (and paid) invoices
     assert differences(warehouse, books) == []
     assert is_deleted(warehouse, books.realm_id, "Purchase", touched["deleted_purchase"])
@@ -196,6 +196,71 @@ def _delete_an_invoice(books: Books, at: datetime) -> str:
     return victim["Id"]
 
 
+def test_changes_over_the_cap_in_all_take_one_call_when_each_entity_is_under_it(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    """Each CDC query of the batch has its own cap: only one entity's own changes can fill it."""
+    sync()
+    now = moment_after_everything(books)
+    deleted = _delete_an_invoice(books, now)
+    _touch(books, "Vendor", 3, now + timedelta(seconds=1), "AcctNum", "E")
+    _touch(books, "Item", 3, now + timedelta(seconds=5), "Description", "E")
+    with _cdc_cap(server, 4) as cap:
+        manifest = sync(cdc_max_objects=cap)
+
+    assert manifest.api_calls == 1
+    changed = {name: e.rows + e.deleted for name, e in manifest.entities.items()}
+    assert sum(changed.values()) > cap and max(changed.values()) < cap
+    assert {e.mode for e in manifest.entities.values()} <= {"cdc", "skipped"}
+    assert is_deleted(warehouse, books.realm_id, "Invoice", deleted)
+    assert differences(warehouse, books) == []
+
+
+def test_an_entity_with_a_caps_worth_of_changes_is_relisted_for_its_deletes(
+    sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
+) -> None:
+    sync()
+    now = moment_after_everything(books)
+    deleted = _delete_an_invoice(books, now)
+    _touch(books, "Invoice", 5, now + timedelta(seconds=1), "PrivateNote", "each ")
+    with _cdc_cap(server, 4) as cap:  # its delete comes after its updates: the cap cut it
+        manifest = sync(cdc_max_objects=cap)
+
+    invoice = manifest.entities["Invoice"]
+    assert invoice.mode == "fallback" and invoice.live_ids is not None  # listed in full
+    assert deleted not in invoice.live_ids
+    assert manifest.api_calls == 2  # the CDC batch, then one /batch of first pages
+    # the invoice edits also moved their customers' LastUpdatedTime: Customer filled its own
+    # answer and was listed in the same /batch call; entities under the cap stay on CDC
+    assert manifest.entities["Customer"].mode == "fallback"
+    assert manifest.entities["Account"].mode == manifest.entities["Vendor"].mode == "cdc"
+    assert is_deleted(warehouse, books.realm_id, "Invoice", deleted)
+    assert differences(warehouse, books) == []
+
+
+def test_a_qbo_refusing_cdc_queries_in_a_batch_is_asked_through_cdc(
+    sync: Callable[..., ExtractManifest],
+    server: EmulatorServer,
+    books: Books,
+    warehouse: Warehouse,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sync()
+    deleted = _delete_an_invoice(books, moment_after_everything(books))
+    server.emulator.config.batch_cdc = False
+    try:
+        manifest = sync()
+    finally:
+        server.emulator.config.batch_cdc = True
+
+    assert "refused CDC queries in a batch" in caplog.text
+    assert manifest.api_calls == 2  # the refused batch, then GET /cdc
+    assert manifest.entities["Invoice"].mode == "cdc"
+    assert is_deleted(warehouse, books.realm_id, "Invoice", deleted)
+    assert differences(warehouse, books) == []
+
+
+# GET /cdc (QB_BATCH_CDC=0): one answer and one cap for 30 entities at once.
 def test_cdc_cap_is_completed_by_query_paging(
     sync: Callable[..., ExtractManifest], server: EmulatorServer, books: Books, warehouse: Warehouse
 ) -> None:
@@ -203,7 +268,7 @@ def test_cdc_cap_is_completed_by_query_paging(
     now = moment_after_everything(books)
     _touch(books, "Vendor", 6, now, "AcctNum", "A")  # more changes than the (lowered) cap
     with _cdc_cap(server, 3) as cap:
-        manifest = sync(cdc_max_objects=cap)
+        manifest = sync(cdc_max_objects=cap, batch_cdc=False)
 
     assert manifest.entities["Vendor"].mode == "fallback"
     assert manifest.entities["Vendor"].rows >= 6
@@ -223,7 +288,7 @@ def test_deletes_a_capped_cdc_answer_cut_are_asked_for_again(
     deleted = _delete_an_invoice(books, now)
     _touch(books, "Vendor", 6, now + timedelta(seconds=1), "AcctNum", "D")
     with _cdc_cap(server, 3) as cap:
-        manifest = sync(cdc_max_objects=cap)
+        manifest = sync(cdc_max_objects=cap, batch_cdc=False)
 
     assert manifest.entities["Invoice"].mode == "fallback"
     assert manifest.entities["Invoice"].deleted >= 1
@@ -239,7 +304,7 @@ def test_an_entity_filling_a_cdc_answer_alone_is_relisted_for_its_deletes(
     deleted = _delete_an_invoice(books, now)
     _touch(books, "Invoice", 4, now + timedelta(seconds=1), "PrivateNote", "touched ")
     with _cdc_cap(server, 3) as cap:  # more invoice updates than the cap
-        manifest = sync(cdc_max_objects=cap)
+        manifest = sync(cdc_max_objects=cap, batch_cdc=False)
 
     invoice = manifest.entities["Invoice"]
     assert invoice.mode == "fallback" and invoice.live_ids is not None  # listed in full
@@ -261,7 +326,7 @@ def test_a_fallback_longer_than_a_page_is_paged_and_checked(
     _touch(books, "Vendor", 12, now, "AcctNum", "B")
     monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
     with _cdc_cap(server, 3) as cap:
-        manifest = sync(cdc_max_objects=cap)
+        manifest = sync(cdc_max_objects=cap, batch_cdc=False)
 
     assert manifest.entities["Vendor"].mode == "fallback"
     assert manifest.entities["Vendor"].rows >= 12

@@ -77,9 +77,9 @@ def qbo_landing_changes(
     context: dg.AssetExecutionContext, qbo: QboResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """What changed in the realm since its cursors, landed as Parquet batches plus a manifest:
-    query paging on a first or stale sync, else one CDC call (a capped answer completed by
-    one /batch call of queries); lists CDC does not serve are re-listed daily. Skipped, with
-    the reason, when the realm is not connected."""
+    query paging on a first or stale sync, else one /batch call holding a CDC query per entity
+    (an entity filling its own answer is re-listed); lists CDC does not serve are re-listed
+    daily. Skipped, with the reason, when the realm is not connected."""
     realm_id = context.partition_key
     reason = skip_reason(qbo, realm_id)
     if reason is None:
