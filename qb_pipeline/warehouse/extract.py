@@ -59,7 +59,7 @@ from qb_pipeline.qbo.entities import entity as qbo_entity
 from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import CDC_MAX_OBJECTS, Query, rows_of, select
 from qb_pipeline.warehouse.cursors import SyncCursor, cursors
-from qb_pipeline.warehouse.landing import LandingWriter, encode_page, object_id
+from qb_pipeline.warehouse.landing import BackgroundWrites, LandingWriter, encode_page, object_id
 from qb_pipeline.warehouse.manifest import (
     EntityExtract,
     ExtractManifest,
@@ -197,6 +197,7 @@ class _Landing:
 
     def __init__(self, root: Path, realm_id: str) -> None:
         self.root, self.realm_id = root, realm_id
+        self.background = BackgroundWrites()  # files are written off the scheduling thread
         self.writers: dict[str, LandingWriter] = {}
         self.rows: dict[str, int] = {}
         self.deleted: dict[str, int] = {}
@@ -223,7 +224,8 @@ class _Landing:
     def _writer(self, entity: str) -> LandingWriter:
         writer = self.writers.get(entity)
         if writer is None:
-            writer = self.writers[entity] = LandingWriter(self.root, self.realm_id, entity)
+            writer = LandingWriter(self.root, self.realm_id, entity, background=self.background)
+            self.writers[entity] = writer
         return writer
 
     def finish(self, entity: str) -> None:
@@ -233,9 +235,13 @@ class _Landing:
             self.batch_ids.extend(b.batch_id for b in writer.close())
 
     def close(self) -> tuple[str, ...]:
-        """Close every writer (landing what is buffered); the batch ids written."""
-        for entity in list(self.writers):
-            self.finish(entity)
+        """Close every writer (landing what is buffered); the batch ids written, every file
+        in place."""
+        try:
+            for entity in list(self.writers):
+                self.finish(entity)
+        finally:
+            self.background.close()
         return tuple(self.batch_ids)
 
 

@@ -19,7 +19,9 @@ import logging
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,8 +119,39 @@ def landing_row(
     return key, sync_token, parse_qbo_time(stamp), is_deleted, payload
 
 
+class BackgroundWrites:
+    """Landing files compressed and written on one background thread, so the thread that
+    fetches pages never waits on Parquet encoding and fsync. At most ``max_pending`` files wait
+    (a further write waits for the oldest), so memory holds that many files' rows at most.
+    A failed write raises on the next ``submit`` or on ``drain``."""
+
+    def __init__(self, max_pending: int = 2) -> None:
+        if max_pending < 1:
+            raise ValueError("max_pending must be >= 1")
+        self.max_pending = max_pending
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="landing-write")
+        self._pending: deque[Future[None]] = deque()
+
+    def submit(self, lines: list[bytes], path: Path) -> None:
+        while len(self._pending) >= self.max_pending:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(_write_file, lines, path))
+
+    def drain(self) -> None:
+        """Wait until every submitted file is in place (raising the first failure)."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
 class LandingWriter:
-    """Streams pages of one realm's entity into batch files; never buffers more than one file.
+    """Streams pages of one realm's entity into batch files; never buffers more than one file
+    (plus, with ``background``, the files waiting there).
 
     >>> with LandingWriter(root, "9130", "Invoice", max_rows_per_file=1000) as writer:
     ...     for page in pages:
@@ -133,7 +166,10 @@ class LandingWriter:
         entity: str,
         max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
         max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
+        background: BackgroundWrites | None = None,
     ) -> None:
+        """``background``: write files there (``close`` then returns before they are in
+        place: the owner drains it); else each file is written before ``write_*`` returns."""
         if max_rows_per_file < 1 or max_bytes_per_file < 1:
             raise ValueError("max_rows_per_file and max_bytes_per_file must be >= 1")
         self.realm_id = realm_id
@@ -147,6 +183,7 @@ class LandingWriter:
         self._bytes = 0
         self._last_created: datetime | None = None
         self._closed = False
+        self._background = background
 
     @property
     def buffered(self) -> int:
@@ -173,7 +210,8 @@ class LandingWriter:
                 self._flush()
 
     def close(self) -> list[LandingBatch]:
-        """Write what is buffered; returns every batch this writer produced."""
+        """Write what is buffered; returns every batch this writer produced (with
+        ``background``: once that is drained are they all in place)."""
         if not self._closed:
             self._flush()
             self._closed = True
@@ -199,10 +237,12 @@ class LandingWriter:
         batch_id = f"batch-{created.strftime(_TS_FORMAT)}-{len(self.batches):06d}-{self._token}"
         path = self.directory / f"{batch_id}.parquet"
         self.directory.mkdir(parents=True, exist_ok=True)
-        rows = len(self._lines)
-        table = _table(self._lines)
+        lines, rows = self._lines, len(self._lines)
         self._lines, self._bytes = [], 0
-        _write_atomically(table, path)
+        if self._background is None:
+            _write_file(lines, path)
+        else:
+            self._background.submit(lines, path)
         self.batches.append(LandingBatch(batch_id, self.realm_id, self.entity, path, rows, created))
         logger.debug("landed %s rows in %s", rows, path)
 
@@ -260,6 +300,10 @@ def _table(lines: list[bytes]) -> pa.Table:
             explicit_schema=LANDING_SCHEMA, unexpected_field_behavior="error"
         ),
     )
+
+
+def _write_file(lines: list[bytes], path: Path) -> None:
+    _write_atomically(_table(lines), path)
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:

@@ -47,6 +47,57 @@ def read_back(paths: list[Path]) -> list[tuple]:
     ).fetchall()
 
 
+def test_background_writes_land_the_same_files_with_at_most_max_pending_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from qb_pipeline.warehouse import landing as landing_module
+
+    gate, peak = threading.Event(), [0]
+    real_write = landing_module._write_file
+
+    def slow_write(lines: list[bytes], path: Path) -> None:
+        gate.wait(5)  # the first file blocks until every submission has been tried
+        real_write(lines, path)
+
+    monkeypatch.setattr(landing_module, "_write_file", slow_write)
+    background = landing_module.BackgroundWrites(max_pending=2)
+    real_submit = background.submit
+
+    def counting_submit(lines: list[bytes], path: Path) -> None:
+        real_submit(lines, path)
+        peak[0] = max(peak[0], len(background._pending))
+
+    background.submit = counting_submit  # type: ignore[method-assign]
+    writer = LandingWriter(tmp_path, "9130", "Customer", max_rows_per_file=3, background=background)
+    threading.Timer(0.2, gate.set).start()
+    writer.write_page(customer(n) for n in range(1, 11))
+    batches = writer.close()
+    background.close()
+
+    assert peak[0] <= 2
+    assert [b.rows for b in batches] == [3, 3, 3, 1]
+    assert all(b.path.exists() for b in batches)
+    assert [r[2] for r in read_back([b.path for b in batches])] == [str(n) for n in range(1, 11)]
+
+
+def test_a_failed_background_write_is_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qb_pipeline.warehouse import landing as landing_module
+
+    def broken(lines: list[bytes], path: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(landing_module, "_write_file", broken)
+    background = landing_module.BackgroundWrites()
+    with LandingWriter(tmp_path, "9130", "Customer", background=background) as writer:
+        writer.write_page([customer(1)])
+    with pytest.raises(OSError, match="disk full"):
+        background.close()
+
+
 def test_pages_are_split_into_files_and_never_buffered_beyond_the_limit(tmp_path: Path) -> None:
     writer = LandingWriter(tmp_path, "9130", "Customer", max_rows_per_file=7)
     high_water = 0
