@@ -580,19 +580,27 @@ class _Lister:
 
     # -- scheduling ----------------------------------------------------------------------------
     def _fill(self) -> None:
-        """Submit work, earlier listings first, until MAX_IN_FLIGHT calls are out."""
+        """Submit work until MAX_IN_FLIGHT calls are out: probes and counts before pages (a
+        probe finds a long listing early, a count unlocks or ends one, so the run does not
+        end on a chain of dependent calls), then pages, earlier listings first."""
         while len(self.in_flight) < MAX_IN_FLIGHT:
-            if not any(self._submit_next(task) for task in self.tasks):
+            if not any(self._submit_next(task, pages=False) for task in self.tasks) and not any(
+                self._submit_next(task, pages=True) for task in self.tasks
+            ):
                 return
 
-    def _submit_next(self, task: _Task) -> bool:
+    def _submit_next(self, task: _Task, *, pages: bool) -> bool:
+        """Submit the task's next call if it has one of that sort (pages or not) ready."""
         if task.result is not None or task.submitted:
+            return False
+        paging = task.phase == "pages" and task.next_start <= task.last_row
+        if paging != pages:
             return False
         if task.phase == "probe":
             self._submit(task, "probe", 1, self._page, task.name, task.query, 1)
         elif task.phase == "count_before":
             self._submit(task, "count_before", 0, self.api.count, task.settled)
-        elif task.next_start <= task.last_row:
+        elif paging:
             start = task.next_start
             task.next_start += PAGE_SIZE
             task.pages_in_flight += 1
