@@ -7,17 +7,22 @@ Rows are folded by (realm_id, id), newest (last_updated_at, sync_token) winning 
 ``sql/raw/merge_decide.sql`` for the exact rule), so overlap duplicates, re-landed pages and
 out-of-order batches all converge. Batches already recorded as merged are skipped.
 
-Memory is bounded by one entity, not by the realm: the merge runs entity by entity, reading only
-that entity's batch files; the fold itself reads keys only, and the payloads (most of the bytes)
-are read from the files by the statement that writes them, for the rows it writes. The writer
-connection is a bulk one (``Warehouse.connect(bulk=True)``: a memory limit, spilling beside the
-warehouse file), so one very large entity spills to disk instead of growing the process.
-Changed rows whose payload is replaced are deleted and inserted again rather than updated: an
-updated payload would make the next checkpoint rewrite every payload of the entity.
+The fold reads keys only, of every entity of the merge at once (one statement, whatever the
+number of entities: per-statement overhead, not rows, dominated small merges), against the realm's
+stored rows of only the entities it has any of: an entity's first load scans no table. The
+payloads (most of the bytes) are read from the files by the statement that writes them, one
+entity at a time, for the rows it writes, so memory holds one entity's payloads at most. The
+writer connection is a bulk one (``Warehouse.connect(bulk=True)``: a memory limit, spilling
+beside the warehouse file), so one very large entity spills to disk instead of growing the
+process. Changed rows whose payload is replaced are deleted and inserted again rather than
+updated: an updated payload would make the next checkpoint rewrite every payload of the entity.
+A listing's re-baseline scans an entity's table only if the realm had rows there before this
+merge, or the fold found new rows the listing lacks (a first load's listing usually has all).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -28,7 +33,7 @@ import duckdb
 
 from qb_pipeline.warehouse.cursors import check_cursors, write_cursors
 from qb_pipeline.warehouse.landing import LandingBatch
-from qb_pipeline.warehouse.schema import canonical_entity, entity_sql, read_sql
+from qb_pipeline.warehouse.schema import canonical_entity, entity_sql, raw_table, read_sql
 from qb_pipeline.warehouse.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -157,18 +162,26 @@ def _merge_in_transaction(
     by_entity: dict[str, list[LandingBatch]] = defaultdict(list)
     for batch in todo:
         by_entity[canonical_entity(batch.entity)].append(batch)
-    entities = []
+    listing = _listing(live_ids) if live_ids is not None and live_ids_at is not None else {}
+    stored = _stored_entities(con, realm_id, [*by_entity, *listing])
+    if listing:
+        _load_listing(con, listing)
+    merged: dict[str, EntityMerge] = {}
+    missed: set[str] = set()  # entities loaded for the first time with rows their listing lacks
     if todo:
-        con.execute("CREATE OR REPLACE TEMP TABLE merge_differs (id VARCHAR)")
-        for entity, entity_batches in by_entity.items():
-            entities.append(_merge_entity(con, realm_id, entity, entity_batches, now))
-            step(f"merged:{entity}")
+        fold = _Fold(con, realm_id, by_entity, stored, now)
+        if listing and live_ids_at is not None:
+            missed = fold.listing_misses(live_ids_at)
+        merged = fold.write(step)
     _mark_merged(con, realm_id, todo, now)
     step("batches_marked")
     missing = 0
     if live_ids is not None and live_ids_at is not None:
-        for entity, ids in live_ids.items():
-            missing += _tombstone_missing(con, realm_id, entity, ids, live_ids_at, now)
+        for entity in listing:
+            # Rows stored before this merge, or new rows the listing lacks: otherwise the listing
+            # has nothing to tombstone (a first load's usual case) and the table is not scanned.
+            if entity in stored or entity in missed:
+                missing += _tombstone_missing(con, realm_id, entity, live_ids_at, now)
         step("tombstoned_missing")
     write_cursors(con, realm_id, cursors, mode, now)
     step("cursors_written")
@@ -177,7 +190,7 @@ def _merge_in_transaction(
         mode=mode,
         merged_batch_ids=tuple(b.batch_id for b in todo),
         skipped_batch_ids=tuple(b.batch_id for b in skipped),
-        entities=tuple(entities),
+        entities=tuple(merged.values()),
         cursors=dict(cursors),
         tombstoned_missing=missing,
     )
@@ -202,51 +215,138 @@ def _split_merged(
     return todo, skipped
 
 
-def _merge_entity(
-    con: duckdb.DuckDBPyConnection,
-    realm_id: str,
-    entity: str,
-    batches: list[LandingBatch],
-    now: datetime,
-) -> EntityMerge:
-    """Fold one entity's batches into its raw table (reading only that entity's files)."""
-    files = {"paths": [str(b.path) for b in batches], "batch_ids": [b.batch_id for b in batches]}
-    con.execute(read_sql("merge_incoming"), files)
-    keys = {"realm_id": realm_id}
-    con.execute(entity_sql("merge_decide", entity), keys)
-    stats = _decided_stats(con, realm_id, entity)
-    if stats.strays:
-        raise MergeError(
-            f"{stats.strays} landed rows belong to another realm or entity than their batch "
-            f"({entity} batches {', '.join(files['batch_ids'])})"
-        )
-    try:
-        if stats.ties:  # same version as stored: taken only if the payload differs
-            con.execute(_payload_sql("merge_differs", entity), {**keys, "paths": files["paths"]})
-            con.execute(entity_sql("merge_decide", entity), keys)
-            con.execute("DELETE FROM merge_differs")
-            stats = _decided_stats(con, realm_id, entity)
-        if stats.updated_payload:  # delete + insert (see merge_replace.sql)
-            con.execute(entity_sql("merge_replace", entity), keys)
-        if stats.inserted or stats.updated_payload:
-            write = {**keys, "entity": entity, "loaded_at": now, "paths": files["paths"]}
-            con.execute(_payload_sql("merge_insert", entity), write)
-    except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
-        # a payload that is not JSON, or a live row without one: the file, not the warehouse
-        raise MergeError(
-            f"cannot merge {entity} batches {', '.join(files['batch_ids'])}: {error}"
-        ) from error
-    if stats.updated_keys:
-        con.execute(entity_sql("merge_update_keys", entity), {**keys, "loaded_at": now})
-    updated = stats.updated_payload + stats.updated_keys
-    return EntityMerge(
-        entity, len(batches), stats.rows_read, stats.inserted, updated, stats.tombstoned
+def _stored_entities(
+    con: duckdb.DuckDBPyConnection, realm_id: str, entities: Collection[str]
+) -> set[str]:
+    """Those of ``entities`` (canonical names) of which the realm has any row, in one query."""
+    names = list(dict.fromkeys(entities))
+    if not names:
+        return set()
+    query = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {raw_table(name)} WHERE realm_id = $realm_id)"
+        for name in names  # catalogue names: plain identifiers, safe to inline
     )
+    return {row[0] for row in con.execute(query, {"realm_id": realm_id}).fetchall()}
+
+
+class _Fold:
+    """The fold of one merge's batches, every entity at once, and the writes it decides.
+
+    One statement reads the keys of every batch (``merge_incoming``) and one folds them
+    (``merge_decided``, merge_decide.sql) against the realm's stored rows of the entities it has
+    any of: the tables of entities loaded for the first time are not scanned. Then each entity's
+    rows are written by its own statements, its payloads read from its own files only.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        realm_id: str,
+        by_entity: dict[str, list[LandingBatch]],
+        stored: Collection[str],
+        now: datetime,
+    ) -> None:
+        self.con, self.realm_id, self.by_entity, self.now = con, realm_id, by_entity, now
+        current = [entity for entity in by_entity if entity in stored]
+        self.decide_sql = _decide_sql(current)
+        self.decide_params = {"realm_id": realm_id} if current else {}
+        _read_incoming(con, by_entity)
+        con.execute("CREATE OR REPLACE TEMP TABLE merge_differs (entity VARCHAR, id VARCHAR)")
+        self.stats = self._decide()
+        for entity, batches in by_entity.items():
+            found = self.stats[entity]
+            if found.strays:
+                raise MergeError(
+                    f"{found.strays} landed rows belong to another realm or entity than their "
+                    f"batch ({entity} batches {_batch_ids(batches)})"
+                )
+        tied = [entity for entity in by_entity if self.stats[entity].ties]
+        if tied:  # same version as stored: taken only if the payload differs
+            for entity in tied:
+                self._guarded(entity, lambda e=entity: self._execute("merge_differs", e))
+            self.stats = self._decide()
+            con.execute("DELETE FROM merge_differs")
+
+    def listing_misses(self, listed_at: datetime) -> set[str]:
+        """Entities with a row to write that a listing begun at ``listed_at`` lacks."""
+        rows = self.con.execute(read_sql("merge_listing_misses"), {"at": listed_at}).fetchall()
+        return {row[0] for row in rows}
+
+    def write(self, step: Checkpoint) -> dict[str, EntityMerge]:
+        """Write every entity's changed rows; what each entity's merge did."""
+        merged = {}
+        for entity, batches in self.by_entity.items():
+            found = self.stats[entity]
+            if found.updated_payload:  # delete + insert (see merge_replace.sql)
+                self._execute("merge_replace", entity)
+            if found.inserted or found.updated_payload:
+                self._guarded(entity, lambda e=entity: self._execute("merge_insert", e))
+            if found.updated_keys:
+                self._execute("merge_update_keys", entity)
+            updated = found.updated_payload + found.updated_keys
+            merged[entity] = EntityMerge(
+                entity, len(batches), found.rows_read, found.inserted, updated, found.tombstoned
+            )
+            step(f"merged:{entity}")
+        return merged
+
+    def _decide(self) -> dict[str, _Decided]:
+        self.con.execute(self.decide_sql, self.decide_params)
+        rows = self.con.execute(read_sql("merge_stats"), {"realm_id": self.realm_id}).fetchall()
+        return {row[0]: _Decided(*(int(value) for value in row[1:])) for row in rows}
+
+    def _execute(self, name: str, entity: str) -> None:
+        """An entity statement (sql/raw/<name>.sql); ``{payload}`` reads its own files only."""
+        params: dict[str, object] = {"realm_id": self.realm_id, "entity": entity}
+        if name in ("merge_differs", "merge_insert"):
+            params["paths"] = [str(b.path) for b in self.by_entity[entity]]
+        if name in ("merge_insert", "merge_update_keys"):
+            params["loaded_at"] = self.now
+        sql = entity_sql(name, entity).replace("{payload}", read_sql("merge_payload"))
+        self.con.execute(sql, params)
+
+    def _guarded(self, entity: str, statement: Callable[[], None]) -> None:
+        """Run a statement that reads payloads: one that is not JSON, or a live row without one,
+        is the landing file's fault, not the warehouse's (a MergeError naming the batches)."""
+        try:
+            statement()
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
+            batches = _batch_ids(self.by_entity[entity])
+            raise MergeError(f"cannot merge {entity} batches {batches}: {error}") from error
+
+
+def _batch_ids(batches: Sequence[LandingBatch]) -> str:
+    return ", ".join(b.batch_id for b in batches)
+
+
+def _read_incoming(
+    con: duckdb.DuckDBPyConnection, by_entity: Mapping[str, Sequence[LandingBatch]]
+) -> None:
+    """``merge_incoming``: the keys of these batches (each entity's in merge order)."""
+    batches = [(entity, ordinal, b) for entity, found in by_entity.items()
+               for ordinal, b in enumerate(found, start=1)]  # fmt: skip
+    con.execute(
+        read_sql("merge_incoming"),
+        {
+            "paths": [str(b.path) for _e, _o, b in batches],
+            "batch_ids": [b.batch_id for _e, _o, b in batches],
+            "entities": [entity for entity, _o, _b in batches],
+            "batch_ords": [ordinal for _e, ordinal, _b in batches],
+        },
+    )
+
+
+def _decide_sql(current: Sequence[str]) -> str:
+    """merge_decide.sql against the realm's stored rows of the ``current`` entities."""
+    stored = " UNION ALL ".join(
+        entity_sql("merge_current", entity).replace("{entity}", entity) for entity in current
+    )
+    return read_sql("merge_decide").replace("{current}", stored or read_sql("merge_current_none"))
 
 
 @dataclass(frozen=True)
 class _Decided:
-    """Counts over ``merge_decided`` (and ``merge_incoming``), taken in one query."""
+    """One entity's counts over ``merge_incoming`` and ``merge_decided`` (merge_stats.sql)."""
 
     rows_read: int
     strays: int
@@ -255,27 +355,6 @@ class _Decided:
     updated_keys: int
     tombstoned: int
     ties: int
-
-
-def _decided_stats(con: duckdb.DuckDBPyConnection, realm_id: str, entity: str) -> _Decided:
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM merge_incoming), "
-        "(SELECT count(*) FROM merge_incoming "
-        " WHERE realm_id IS DISTINCT FROM $realm_id OR entity IS DISTINCT FROM $entity), "
-        "count(*) FILTER (WHERE changed AND NOT existed), "
-        "count(*) FILTER (WHERE changed AND existed AND take_incoming), "
-        "count(*) FILTER (WHERE changed AND existed AND NOT take_incoming), "
-        "count(*) FILTER (WHERE changed AND new_deleted AND NOT was_deleted), "
-        "count(*) FILTER (WHERE tie) FROM merge_decided",
-        {"realm_id": realm_id, "entity": entity},
-    ).fetchone()
-    assert row is not None
-    return _Decided(*(int(value) for value in row))
-
-
-def _payload_sql(name: str, entity: str) -> str:
-    """An entity statement whose ``{payload}`` is the entity's landed payloads (by position)."""
-    return entity_sql(name, entity).replace("{payload}", read_sql("merge_payload"))
 
 
 def _mark_merged(
@@ -311,11 +390,13 @@ def tombstone_missing(
     """
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
+    entity = canonical_entity(entity)
     warehouse.ensure_schema()
     with warehouse.connect() as con:
         con.begin()
         try:
-            count = _tombstone_missing(con, realm_id, entity, live_ids, at, datetime.now(UTC))
+            _load_listing(con, {entity: live_ids})
+            count = _tombstone_missing(con, realm_id, entity, at, datetime.now(UTC))
             con.commit()
         except BaseException:
             con.rollback()
@@ -323,21 +404,44 @@ def tombstone_missing(
     return count
 
 
+def _listing(live_ids: Mapping[str, Collection[str]]) -> dict[str, Collection[str]]:
+    """Listings by canonical entity name (two spellings of one entity: Ids in both)."""
+    listing: dict[str, Collection[str]] = {}
+    for name, ids in live_ids.items():
+        entity = canonical_entity(name)
+        listing[entity] = set(listing[entity]) & set(ids) if entity in listing else ids
+    return listing
+
+
+def _load_listing(con: duckdb.DuckDBPyConnection, listing: Mapping[str, Collection[str]]) -> None:
+    """The temp table ``merge_live`` (merge_live.sql): every listed Id by entity."""
+    ids = {entity: list(map(str, listed)) for entity, listed in listing.items() if listed}
+    separator = "\x1f"  # a control character: no QBO Id has one, and the join proves it
+    texts = [separator.join(listed) for listed in ids.values()]
+    if any(t.count(separator) != len(i) - 1 for t, i in zip(texts, ids.values(), strict=True)):
+        used = set("".join(texts))
+        separator = next(chr(c) for c in itertools.count(1) if chr(c) not in used)
+        texts = [separator.join(listed) for listed in ids.values()]
+    con.execute(
+        read_sql("merge_live"),
+        {"entities": list(ids), "ids": texts, "separator": separator},
+    )
+
+
 def _tombstone_missing(
     con: duckdb.DuckDBPyConnection,
     realm_id: str,
     entity: str,
-    live_ids: Collection[str],
     at: datetime,
     now: datetime,
 ) -> int:
-    entity = canonical_entity(entity)
+    """tombstone_missing.sql for one entity, against the listing in ``merge_live``."""
     params = {
         "realm_id": realm_id,
+        "entity": entity,
         "at": at,
         "batch_id": f"rebaseline-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}",
         "loaded_at": now,
-        "live_ids": [str(i) for i in live_ids],
     }
     row = con.execute(entity_sql("tombstone_missing", entity), params).fetchone()
     count = row[0] if row else 0

@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     last_updated_at TIMESTAMPTZ NOT NULL,
     deleted BOOLEAN NOT NULL DEFAULT false,
     deleted_at TIMESTAMPTZ,
-    payload JSON,
+    payload JSON USING COMPRESSION zstd,
     batch_id VARCHAR NOT NULL,
     loaded_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (realm_id, id)

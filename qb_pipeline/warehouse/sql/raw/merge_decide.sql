@@ -1,4 +1,5 @@
--- Fold the incoming rows of one entity into the current raw rows of one realm.
+-- Fold the incoming rows of a realm's entities (merge_incoming) into its current raw rows.
+-- Rows are folded per (entity, id), the entity being their batch's, all entities in one pass.
 -- Live versions: newest (last_updated_at, sync_token) wins; among equal keys the later extraction,
 -- then the later batch and row. SyncToken alone is not enough: QBO bumps LastUpdatedTime but not
 -- SyncToken when a side effect changes a customer's Balance or an account's CurrentBalance.
@@ -7,38 +8,41 @@
 -- Tombstones: the latest delete time wins; the row is deleted when that time is not older than
 -- the kept payload's, and the last payload is kept.
 --
+-- ``cur`` is the realm's stored rows of the entities that have any (merge_current.sql, one
+-- SELECT per such entity, UNION ALL); an entity the realm has no row of yet (its first load) is
+-- not scanned at all, and if no entity has one, ``cur`` is empty (merge_current_none.sql).
+--
 -- Payloads are not read here: a live landed row always has one (a row without one fails the
 -- write), ``has_payload`` reads only the stored column's validity, and the one rule that compares
--- payloads (the exact key tie) reads them from ``merge_differs``: the ids of tied rows whose
--- payloads differ. The merge runs this once with ``merge_differs`` empty; if it reports ``tie``
--- rows, it fills ``merge_differs`` (merge_differs.sql) and runs it again.
+-- payloads (the exact key tie) reads them from ``merge_differs``: the (entity, id) of tied rows
+-- whose payloads differ. The merge runs this once with ``merge_differs`` empty; if it reports
+-- ``tie`` rows, it fills ``merge_differs`` (merge_differs.sql) and runs it again.
 -- ``take_incoming``: the stored payload is replaced by the winner's (batch_ord, row_ord).
 CREATE OR REPLACE TEMP TABLE merge_decided AS
 WITH live AS (
-    SELECT id, sync_token, last_updated_at, extracted_at, batch_id, batch_ord, row_ord
+    SELECT
+        batch_entity AS entity, id, sync_token, last_updated_at, extracted_at, batch_id,
+        batch_ord, row_ord
     FROM merge_incoming
     WHERE NOT deleted
     QUALIFY row_number() OVER (
-        PARTITION BY id
+        PARTITION BY batch_entity, id
         ORDER BY last_updated_at DESC, coalesce(sync_token, -1) DESC, extracted_at DESC,
                  batch_ord DESC, row_ord DESC
     ) = 1
 ),
 tomb AS (
-    SELECT id, max(last_updated_at) AS deleted_at, arg_max(batch_id, last_updated_at) AS batch_id
+    SELECT
+        batch_entity AS entity, id, max(last_updated_at) AS deleted_at,
+        arg_max(batch_id, last_updated_at) AS batch_id
     FROM merge_incoming
     WHERE deleted
-    GROUP BY id
+    GROUP BY batch_entity, id
 ),
-cur AS (
-    SELECT
-        id, sync_token, last_updated_at, deleted, deleted_at, payload IS NOT NULL AS has_payload,
-        batch_id, loaded_at
-    FROM {table}
-    WHERE realm_id = $realm_id
-),
+cur AS ({current}),
 joined AS (
     SELECT
+        coalesce(live.entity, tomb.entity) AS entity,
         coalesce(live.id, tomb.id) AS id,
         live.id IS NOT NULL AS has_live,
         live.sync_token AS in_sync_token,
@@ -59,9 +63,10 @@ joined AS (
         cur.loaded_at,
         differs.id IS NOT NULL AS payload_differs
     FROM live
-    FULL OUTER JOIN tomb ON live.id = tomb.id
-    LEFT JOIN cur ON cur.id = coalesce(live.id, tomb.id)
-    LEFT JOIN merge_differs AS differs ON differs.id = live.id
+    FULL OUTER JOIN tomb ON live.entity = tomb.entity AND live.id = tomb.id
+    LEFT JOIN cur
+        ON cur.entity = coalesce(live.entity, tomb.entity) AND cur.id = coalesce(live.id, tomb.id)
+    LEFT JOIN merge_differs AS differs ON differs.entity = live.entity AND differs.id = live.id
 ),
 tied AS (
     SELECT
@@ -108,6 +113,7 @@ final AS (
     FROM resolved
 )
 SELECT
+    entity,
     id,
     existed,
     coalesce(deleted, false) AS was_deleted,
