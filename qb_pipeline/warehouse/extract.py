@@ -31,10 +31,11 @@ How each entity is read:
   by CDC in groups whose known changes leave room under the cap (a group still at the cap is
   split), an entity filling an answer on its own being re-listed (``_recover_deletes``).
 
-All listings of a run share one scheduler: at most ``MAX_IN_FLIGHT`` calls at once, earlier
-entities first, so one entity's counts overlap another's pages and the realm's request budget
-never idles; pages are landed as they arrive (memory holds the pages in flight and at most one
-landing file's rows per open entity).
+All listings of a run share one scheduler: at most ``MAX_IN_FLIGHT`` calls at once, probes and
+counts before pages and earlier entities first, so one entity's counts overlap another's pages,
+long listings are known early and the realm's request budget never idles; pages are landed as
+they arrive, files written on a background thread (memory holds the pages in flight, at most one
+landing file's rows per open entity and two files waiting to be written).
 
 Cursor = the server's time of the answer (envelope ``time``) minus ``overlap``: a late commit or a
 same-second edit falls inside the next read; the duplicates this brings are folded by merge.
