@@ -38,16 +38,6 @@ from qb_pipeline_tests.test_warehouse.sync_fixture import (
 )
 
 
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
-
-
-@pytest.fixture
-def books() -> Books:
-    return Emulator().create_realm(size="tiny", seed=3)
-
-
 def test_initial_and_incremental_sync_of_a_demo_company_equal_the_books(
     tmp_path: Path, warehouse: Warehouse
 ) -> None:

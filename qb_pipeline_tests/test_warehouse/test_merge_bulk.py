@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from qb_pipeline.emulator import Emulator
 from qb_pipeline.emulator.books import Books
 from qb_pipeline.warehouse import (
     LandingBatch,
@@ -44,16 +43,6 @@ from qb_pipeline_tests.test_warehouse.sync_fixture import (
     moment_after_everything,
     raw_state,
 )
-
-
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
-
-
-@pytest.fixture
-def books() -> Books:
-    return Emulator().create_realm(size="tiny", seed=3)
 
 
 def _rebaseline_manifest(books: Books, root: Path, at: datetime, leave_out: str) -> None:

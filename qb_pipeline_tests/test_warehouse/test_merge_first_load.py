@@ -19,7 +19,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from qb_pipeline.emulator import Emulator
 from qb_pipeline.emulator.books import Books
 from qb_pipeline.warehouse import RAW_ENTITIES, LandingWriter, Warehouse, merge, raw_table
 from qb_pipeline.warehouse.warehouse import ROW_GROUP_SIZE
@@ -34,11 +33,6 @@ from qb_pipeline_tests.test_warehouse.sync_fixture import (
 
 # the module (the package's ``merge`` is the function)
 merge_impl = importlib.import_module("qb_pipeline.warehouse.merge")
-
-
-@pytest.fixture
-def books() -> Books:
-    return Emulator().create_realm(size="tiny", seed=3)
 
 
 def _state(warehouse: Warehouse) -> dict[str, list[tuple]]:

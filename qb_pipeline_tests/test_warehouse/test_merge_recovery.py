@@ -42,16 +42,6 @@ class InjectedCrash(RuntimeError):
     pass
 
 
-@pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse(tmp_path / "warehouse" / "warehouse.duckdb")
-
-
-@pytest.fixture
-def books() -> Books:
-    return Emulator().create_realm(size="tiny", seed=3)
-
-
 def test_batches_landed_but_never_merged_are_found_and_merged_once(
     tmp_path: Path, warehouse: Warehouse, books: Books
 ) -> None:
