@@ -51,6 +51,7 @@ class Emulator:
         self._replay_locks: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[tuple, list[dict]] = OrderedDict()
+        self._query_cache_rows = 0  # rows listed by the cached results
         self._rng = random.Random(0)
 
     # -- realms ------------------------------------------------------------------------------
@@ -155,9 +156,12 @@ class Emulator:
                 return rows
         rows = compute()
         with self._lock:
-            self._query_cache[key] = rows
-            while len(self._query_cache) > 16:
-                self._query_cache.popitem(last=False)
+            if key not in self._query_cache:
+                self._query_cache[key] = rows
+                self._query_cache_rows += len(rows)
+            while self._query_cache_rows > self.config.query_cache_rows and self._query_cache:
+                _key, old = self._query_cache.popitem(last=False)
+                self._query_cache_rows -= len(old)
         return rows
 
     def stats(self) -> dict[str, Any]:

@@ -77,3 +77,7 @@ class EmulatorConfig:
     cdc_max_age_days: int = 30
     batch_cdc: bool = True  # CDCQuery batch items (Intuit's Java SDK sends them)
     requestid_cache_size: int = 10_000
+    # Filtered+sorted query results kept for paging, bounded by the rows they list (each a
+    # reference to a books object: ~8 bytes). A sync asks ~35 distinct queries (a listing per
+    # entity, a COUNT per long one); 16 entries made a bench company's pages re-sort.
+    query_cache_rows: int = 2_000_000

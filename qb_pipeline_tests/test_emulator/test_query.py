@@ -420,3 +420,31 @@ def test_mixed_kinds_of_values_filter_and_sort_without_error(
         query = parse_query(text)
         selected = select_rows(query, rows, name_list=query.entity == "Customer")
         assert all(row in rows for row in selected)
+
+
+def test_query_results_stay_cached_for_a_whole_sync_and_are_bounded_by_rows() -> None:
+    """A sync asks a listing per entity and a COUNT per long one (~35 queries), then pages them
+    all: none may be re-sorted. The cache is bounded by the rows its results list."""
+    from qb_pipeline.emulator import Emulator
+
+    emulator = Emulator()
+    computed: list[int] = []
+
+    def result(number: int, rows: int):
+        def compute() -> list[dict]:
+            computed.append(number)
+            return [{"Id": str(i)} for i in range(rows)]
+
+        return compute
+
+    for number in range(40):
+        emulator.cached_rows(("realm", 1, number), result(number, 1_000))
+    for number in range(40):  # the pages of every listing
+        emulator.cached_rows(("realm", 1, number), result(number, 1_000))
+    assert computed == list(range(40))
+
+    emulator.config.query_cache_rows = 25_000  # holds 25 of them: the oldest leave first
+    emulator.cached_rows(("realm", 1, 40), result(40, 1_000))
+    emulator.cached_rows(("realm", 1, 0), result(0, 1_000))
+    emulator.cached_rows(("realm", 1, 40), result(40, 1_000))
+    assert computed[40:] == [40, 0]
