@@ -26,6 +26,7 @@ DEFAULT_MALLOC_ARENAS = 2
 # "0": incremental syncs ask GET /cdc (30 entities a call, one shared cap) instead of one CDC
 # query per entity inside a /batch call (for a QBO that refuses CDC queries in a batch)
 ENV_BATCH_CDC = "QB_BATCH_CDC"
+ENV_MERGE_EARLY = "QB_MERGE_EARLY"
 
 # -- QuickBooks Online -------------------------------------------------------------------------
 QBO_PRODUCTION_BASE_URL = "https://quickbooks.api.intuit.com"
@@ -73,6 +74,11 @@ def state_url() -> str:
 def batch_cdc() -> bool:
     """Whether incremental syncs put one CDC query per entity in a ``/batch`` call."""
     return os.environ.get(ENV_BATCH_CDC, "1").strip() != "0"
+
+
+def merge_early() -> bool:
+    """Whether a sync that lists everything merges long listings while it still extracts."""
+    return os.environ.get(ENV_MERGE_EARLY, "1").strip() != "0"
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -1,5 +1,7 @@
 """Extract one realm from QBO into landing batches, and write the manifest that lets load move
-its cursors (DESIGN "Contracts"). No warehouse writes happen here, so realms extract in parallel.
+its cursors (DESIGN "Contracts"). Realms extract in parallel: the only warehouse writes here are
+early merges (a sync that lists everything merges each long listing as it completes, without
+moving a cursor, and only if the warehouse is free at that moment: ``load.EarlyMerges``).
 
 How each entity is read:
 
@@ -60,7 +62,14 @@ from qb_pipeline.qbo.entities import entity as qbo_entity
 from qb_pipeline.qbo.errors import QBOError
 from qb_pipeline.qbo.query import CDC_MAX_OBJECTS, Query, rows_of, select
 from qb_pipeline.warehouse.cursors import SyncCursor, cursors
-from qb_pipeline.warehouse.landing import BackgroundWrites, LandingWriter, encode_page, object_id
+from qb_pipeline.warehouse.landing import (
+    BackgroundWrites,
+    LandingBatch,
+    LandingWriter,
+    encode_page,
+    object_id,
+)
+from qb_pipeline.warehouse.load import EarlyMerges
 from qb_pipeline.warehouse.manifest import (
     EntityExtract,
     ExtractManifest,
@@ -92,6 +101,9 @@ PAGE_SIZE = settings.PAGE_SIZE
 MAX_IN_FLIGHT = settings.MAX_IN_FLIGHT
 BATCH_ITEMS = settings.BATCH_MAX_ITEMS
 LISTING_ATTEMPTS = 3
+# A complete listing of at least this many rows is merged while the extract goes on (with
+# ``merge_early``); smaller ones wait for the load, where they cost little.
+EARLY_MERGE_ROWS = 2 * PAGE_SIZE
 _LUT = "MetaData.LastUpdatedTime"
 
 
@@ -196,13 +208,14 @@ class _Landing:
     """One LandingWriter per entity, opened on first rows; writes come from the calling thread
     only (``encode`` is safe on any thread)."""
 
-    def __init__(self, root: Path, realm_id: str) -> None:
-        self.root, self.realm_id = root, realm_id
+    def __init__(self, root: Path, realm_id: str, early: EarlyMerges | None = None) -> None:
+        self.root, self.realm_id, self.early = root, realm_id, early
         self.background = BackgroundWrites()  # files are written off the scheduling thread
         self.writers: dict[str, LandingWriter] = {}
         self.rows: dict[str, int] = {}
         self.deleted: dict[str, int] = {}
         self.batch_ids: list[str] = []
+        self.unoffered: dict[str, list[LandingBatch]] = {}  # landed, not offered to ``early``
 
     def write(self, entity: str, objects: list[dict[str, Any]]) -> None:
         if not objects:
@@ -233,7 +246,18 @@ class _Landing:
         """Land what an entity has buffered (its rows leave memory; a later write reopens)."""
         writer = self.writers.pop(entity, None)
         if writer is not None:
-            self.batch_ids.extend(b.batch_id for b in writer.close())
+            batches = writer.close()
+            self.batch_ids.extend(b.batch_id for b in batches)
+            self.unoffered.setdefault(entity, []).extend(batches)
+
+    def complete(self, entity: str) -> None:
+        """A listing is complete: land it, and with ``early``, have a long one merged once its
+        files are in place (its earlier attempts' rows too)."""
+        self.finish(entity)
+        batches = self.unoffered.pop(entity, [])
+        if self.early is not None and sum(b.rows for b in batches) >= EARLY_MERGE_ROWS:
+            early = self.early
+            self.background.then(lambda: early.offer(batches))
 
     def close(self) -> tuple[str, ...]:
         """Close every writer (landing what is buffered); the batch ids written, every file
@@ -257,16 +281,27 @@ def extract_realm(
     cdc_max_objects: int = CDC_MAX_OBJECTS,
     list_refresh: timedelta = LIST_REFRESH,
     batch_cdc: bool | None = None,
+    merge_early: bool | None = None,
 ) -> ExtractManifest:
     """Land every change of the realm since its cursors; the manifest written last.
 
     ``batch_cdc`` (default: ``settings.batch_cdc()``): one CDC query per entity in a ``/batch``
-    call; False asks ``GET /cdc`` for many entities at once (one cap for all of them)."""
+    call; False asks ``GET /cdc`` for many entities at once (one cap for all of them).
+    ``merge_early`` (default: ``settings.merge_early()``): in a sync that lists everything (a
+    first sync, a re-baseline), merge each long listing into raw as soon as it is complete, if
+    the warehouse is free then (``load.EarlyMerges``); the load merges the rest."""
     clock = now or (lambda: datetime.now(UTC))
     started, realm_id = clock(), client.realm_id
     names = [canonical_entity(e) for e in (entities or SYNC_ENTITIES)]
     plan = _plan(names, cursors(warehouse, realm_id), started, list_refresh)
-    api, landing = _Api(client, clock), _Landing(Path(landing_root), realm_id)
+    early = None
+    if (
+        plan.full
+        and not plan.incremental
+        and (settings.merge_early() if merge_early is None else merge_early)
+    ):
+        early = EarlyMerges(warehouse, realm_id)
+    api, landing = _Api(client, clock), _Landing(Path(landing_root), realm_id, early)
     results: dict[str, EntityExtract] = {
         name: EntityExtract(name, "skipped", 0, 0, kept.cursor_at)
         for name, kept in plan.skipped.items()
@@ -276,7 +311,10 @@ def extract_realm(
             each = settings.batch_cdc() if batch_cdc is None else batch_cdc
             results |= _extract(api, pool, landing, plan, overlap, cdc_max_objects, each)
     finally:
-        batch_ids = landing.close()  # rows read are real changes: land them even on error
+        try:
+            batch_ids = landing.close()  # rows read are real changes: land them even on error
+        finally:
+            merged_early = early.close() if early is not None else {}
     rebaseline = any(qbo_entity(e).cdc for e in plan.full)
     manifest = ExtractManifest(
         realm_id=realm_id,
@@ -287,6 +325,7 @@ def extract_realm(
         finished_at=clock(),
         path=new_manifest_path(landing_root, realm_id, started),
         batch_ids=batch_ids,
+        merged_early=merged_early,
     )
     write_manifest(manifest)
     release_free_memory()  # the pages are landed: let the load start from what is in use
@@ -643,7 +682,7 @@ class _Lister:
         self.landing.write_listed(task.name, page)
         if not page.full:  # one page: an atomic snapshot
             task.result = _Listing(frozenset(page.ids), page.answered_at)
-            self.landing.finish(task.name)
+            self.landing.complete(task.name)
             return
         # Longer: count the rows no later than T0 before paging (from page 1 again, since the
         # probe came before that count), and again after. Land the probe's rows now: the
@@ -658,7 +697,7 @@ class _Lister:
             assert task.started_at is not None
             task.result = _Listing(frozenset(task.ids), task.started_at)
             task.ids = set()
-            self.landing.finish(task.name)
+            self.landing.complete(task.name)
             return
         logger.warning(
             "realm %s: %s changed while listed (%d settled rows, then %d, %d seen; attempt %d)",

@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,6 +136,11 @@ class BackgroundWrites:
         while len(self._pending) >= self.max_pending:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(_write_file, lines, path))
+
+    def then(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the writing thread once every file submitted so far is in place
+        (or failed: the failure still raises on the next ``submit`` or on ``drain``)."""
+        self._pool.submit(callback)
 
     def drain(self) -> None:
         """Wait until every submitted file is in place (raising the first failure)."""

@@ -1,9 +1,10 @@
 """Load a realm: merge every pending landing batch and apply complete manifests, atomically.
 
-``load_realm`` is the only step that writes ``raw`` during a sync. It folds in every batch of the
-realm not merged yet (the last extract's, and whatever a crashed run left), and in the same
-transaction (``merge``) advances cursors and applies re-baseline tombstones, but only from
-complete manifests. So:
+``load_realm`` is the only step that moves cursors. It folds in every batch of the realm not
+merged yet (the last extract's, and whatever a crashed run left), and in the same transaction
+(``merge``) advances cursors and applies re-baseline tombstones, but only from complete manifests.
+Merging a batch without moving a cursor is always safe, so a sync that lists everything merges
+its long listings while it still extracts (``EarlyMerges``) and leaves the load the rest. So:
 
 - crash between extract and load (batches + manifest on disk): the next load merges both;
 - crash mid-extract (batches, no manifest): the batches merge, no cursor moves, and the next
@@ -15,16 +16,19 @@ complete manifests. So:
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from qb_pipeline.warehouse.cursors import cursors
-from qb_pipeline.warehouse.landing import pending_batches
+from qb_pipeline.warehouse.landing import LandingBatch, pending_batches
 from qb_pipeline.warehouse.manifest import ExtractManifest, mark_applied, read_manifests
 from qb_pipeline.warehouse.merge import merge
-from qb_pipeline.warehouse.warehouse import Warehouse
+from qb_pipeline.warehouse.warehouse import Warehouse, WarehouseBusyError
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ class LoadResult:
     tombstoned: int  # rows newly marked deleted (CDC deletes and re-baseline)
     cursors_advanced: bool
     manifests: int  # complete manifests applied
+    rows_merged_early: dict[str, int] = field(default_factory=dict)  # by those manifests' extracts
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ def load_realm(warehouse: Warehouse, landing_root: Path, realm_id: str) -> LoadR
         tombstoned=tombstoned,
         cursors_advanced=bool(plan.cursors),
         manifests=len(manifests),
+        rows_merged_early=dict(sum((Counter(m.merged_early) for m in manifests), Counter())),
     )
 
 
@@ -100,3 +106,71 @@ def _plan(warehouse: Warehouse, realm_id: str, manifests: Sequence[ExtractManife
     # merge takes one listing time: the earliest spares more rows, never tombstones wrongly.
     at = min(started for _ids, started in listings.values())
     return _Plan(advance, mode, {name: ids for name, (ids, _at) in listings.items()}, at)
+
+
+class EarlyMerges:
+    """Merge a long extract's finished listings into raw while the rest is still read.
+
+    A first sync (or a re-baseline) of a large company spends most of its time waiting on
+    QBO's request windows, with the CPU idle; its load used to start only at the end. Batches
+    offered here are merged on one background thread, everything offered since the last merge
+    in one transaction, and no cursor moves: exactly what the load does with a crashed run's
+    batches (see the module docstring), so the load still advances the cursors and applies the
+    manifest, and merges whatever is left.
+
+    Only when the warehouse is free: a merge never waits. If another writer holds it (another
+    realm's load, in this process or another; a reader in this process), or the merge fails,
+    the batches are left to the load, which merges every batch not merged yet (and raises
+    there, in its own step, what failed here). ``close`` waits until what was offered is merged
+    or left; offers after it are ignored.
+    """
+
+    def __init__(self, warehouse: Warehouse, realm_id: str) -> None:
+        self.warehouse = Warehouse(
+            warehouse.path,
+            busy_timeout=0,
+            bulk_memory_limit=warehouse.bulk_memory_limit,
+            bulk_threads=1,
+        )
+        self.realm_id = realm_id
+        self.rows: Counter[str] = Counter()  # landed rows merged early, per entity
+        self._lock = threading.Lock()
+        self._ready: list[LandingBatch] = []
+        self._closed = False
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="early-merge")
+
+    def offer(self, batches: Sequence[LandingBatch]) -> None:
+        """Merge these batches (all in place on disk) when the merge thread is free."""
+        with self._lock:
+            if self._closed or not batches:
+                return
+            self._ready.extend(batches)
+            self._pool.submit(self._merge_ready)  # under the lock: never after close's shutdown
+
+    def close(self) -> dict[str, int]:
+        """Wait for the merges offered so far; rows merged early per entity."""
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=True)
+        return dict(self.rows)
+
+    def _merge_ready(self) -> None:
+        with self._lock:
+            batches, self._ready = self._ready, []
+        if not batches:  # an earlier call took them
+            return
+        try:
+            result = merge(self.warehouse, self.realm_id, batches, {}, "full")
+        except WarehouseBusyError as error:
+            logger.info(
+                "realm %s: %d batches left to the load: %s", self.realm_id, len(batches), error
+            )
+            return
+        except Exception:  # the load merges them again and fails there, where it is seen
+            logger.warning(
+                "realm %s: early merge of %d batches failed; left to the load",
+                self.realm_id, len(batches), exc_info=True,
+            )  # fmt: skip
+            return
+        for entity in result.entities:
+            self.rows[entity.entity] += entity.rows_read

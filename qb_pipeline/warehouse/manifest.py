@@ -59,6 +59,7 @@ class ExtractManifest:
     finished_at: datetime
     path: Path
     batch_ids: tuple[str, ...] = ()
+    merged_early: dict[str, int] = field(default_factory=dict)  # rows merged during the extract
 
 
 def manifest_dir(root: Path | str, realm_id: str) -> Path:
@@ -103,6 +104,7 @@ def _to_json(manifest: ExtractManifest) -> dict[str, Any]:
         "started_at": manifest.started_at.isoformat(),
         "finished_at": manifest.finished_at.isoformat(),
         "batch_ids": list(manifest.batch_ids),
+        "merged_early": dict(manifest.merged_early),
         "entities": {name: _entity_json(e) for name, e in manifest.entities.items()},
     }
 
@@ -142,4 +144,5 @@ def _from_json(path: Path) -> ExtractManifest:
         finished_at=datetime.fromisoformat(data["finished_at"]),
         path=path,
         batch_ids=tuple(data.get("batch_ids") or ()),
+        merged_early={name: int(rows) for name, rows in (data.get("merged_early") or {}).items()},
     )

@@ -104,10 +104,14 @@ class Warehouse:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
         bulk_memory_limit: str = DEFAULT_BULK_MEMORY_LIMIT,
+        bulk_threads: int = BULK_THREADS,
     ) -> None:
+        if bulk_threads < 1:
+            raise ValueError("bulk_threads must be >= 1")
         self.path = Path(path).resolve() if path is not None else default_path()
         self.busy_timeout = busy_timeout
         self.bulk_memory_limit = bulk_memory_limit
+        self.bulk_threads = bulk_threads
         self._schema_ready = False
 
     def __repr__(self) -> str:
@@ -230,8 +234,8 @@ class Warehouse:
         except duckdb.Error as error:  # e.g. a shared instance already holding more: go on
             logger.warning("%s: bulk memory limit not set: %s", self.path, error)
         row = con.execute("SELECT current_setting('threads')").fetchone()
-        if row is None or int(row[0]) > BULK_THREADS:
-            con.execute(f"SET threads = {BULK_THREADS}")
+        if row is None or int(row[0]) > self.bulk_threads:
+            con.execute(f"SET threads = {int(self.bulk_threads)}")
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")  # this connection only: no bars in logs
 

@@ -30,6 +30,12 @@ def materialize_realm(
 
 
 def main(realm_id: str, *options: str) -> int:
+    """``--no-checks``; ``--early-merge-rows=N``: merge listings of N rows or more early."""
+    for option in options:
+        if option.startswith("--early-merge-rows="):
+            from qb_pipeline.warehouse import extract
+
+            extract.EARLY_MERGE_ROWS = int(option.split("=", 1)[1])
     with dg.instance_for_test() as instance:
         result = materialize_realm(instance, realm_id, checks="--no-checks" not in options)
     failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]

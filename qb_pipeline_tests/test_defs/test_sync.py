@@ -17,11 +17,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import orjson
 import pytest
 
-from qb_pipeline.defs.sync.assets import CATALOGUE_KEY, LANDING_KEY
+from qb_pipeline.defs.sync.assets import CATALOGUE_KEY, LANDING_KEY, RAW_KEYS
 from qb_pipeline.emulator.books import Books
 from qb_pipeline.warehouse import Warehouse, compare_raw_with_objects
+from qb_pipeline.warehouse import extract as extract_module
 from qb_pipeline_tests.test_defs.run_partition import materialize_realm
 from qb_pipeline_tests.test_defs.sync_env import SyncEnv, sync_env
 
@@ -44,10 +46,13 @@ def sync(instance: dg.DagsterInstance, realm_id: str) -> dg.ExecuteInJobResult:
 
 @pytest.fixture(scope="module")
 def first_sync(env: SyncEnv, instance: dg.DagsterInstance) -> tuple[Books, dg.ExecuteInJobResult]:
-    """A tiny company synced end to end (the later tests read what it published)."""
+    """A tiny company synced end to end (the later tests read what it published); its lists of
+    20 rows or more are merged during the extract, as a large company's would be."""
     books = env.new_realm("tiny")
     env.connect(books.realm_id)
-    return books, sync(instance, books.realm_id)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(extract_module, "EARLY_MERGE_ROWS", 20)
+        return books, sync(instance, books.realm_id)
 
 
 def failed_checks(result: dg.ExecuteInJobResult) -> list[str]:
@@ -76,6 +81,10 @@ def test_one_partition_end_to_end(env: SyncEnv, first_sync: tuple) -> None:
     landing = materialization(result, LANDING_KEY).metadata
     assert landing["mode"].value == "full" and landing["api_calls"].value > 0
     assert "| entity | mode |" in landing["preview"].value
+    raw = {key: materialization(result, key).metadata for key in RAW_KEYS.values()}
+    early = sum(m["rows_merged_during_extract"].value for m in raw.values())
+    assert early >= len(books.objects["Invoice"])  # Invoice at least was merged early
+    assert sum(m["rows_merged"].value for m in raw.values()) == landing["rows"].value
     warehouse = Warehouse(env.home / "warehouse" / "warehouse.duckdb")
     differences = compare_raw_with_objects(
         warehouse, books.realm_id, books.objects, books.tombstones
@@ -126,7 +135,9 @@ ANALYST = textwrap.dedent(
     """
 )
 ROOT = Path(__file__).resolve().parents[2]
-NO_CHECKS = ("--no-checks",)  # checks are covered above; here only the writers matter
+# Checks are covered above; here only the writers matter: each run's loads, and the early
+# merges of its extract (lists of 20 rows or more), which must never wait or break another's.
+OPTIONS = ("--no-checks", "--early-merge-rows=20")
 
 
 def test_five_realms_concurrently_while_an_analyst_reads(env: SyncEnv, first_sync: tuple) -> None:
@@ -151,7 +162,7 @@ def test_five_realms_concurrently_while_an_analyst_reads(env: SyncEnv, first_syn
                     "-m",
                     "qb_pipeline_tests.test_defs.run_partition",
                     b.realm_id,
-                    *NO_CHECKS,
+                    *OPTIONS,
                 ],
                 stdout=log.open("w"),
                 stderr=subprocess.STDOUT,
@@ -176,6 +187,12 @@ def test_five_realms_concurrently_while_an_analyst_reads(env: SyncEnv, first_syn
             for (r,) in con.execute("SELECT DISTINCT realm_id FROM marts.general_ledger").fetchall()
         }
     assert realms_published >= {b.realm_id for b in [first, *new]}
+    merged_early = [  # contended runs may leave theirs to the load; not all of them
+        orjson.loads(path.read_bytes()).get("merged_early")
+        for b in new
+        for path in (env.home / "landing" / f"realm={b.realm_id}" / "manifests").glob("*.applied")
+    ]
+    assert len(merged_early) == 5 and any(merged_early), merged_early
 
 
 def test_catalogue_publication_points_at_parquet(env: SyncEnv, first_sync: tuple) -> None:

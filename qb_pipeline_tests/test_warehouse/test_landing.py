@@ -82,6 +82,39 @@ def test_background_writes_land_the_same_files_with_at_most_max_pending_waiting(
     assert [r[2] for r in read_back([b.path for b in batches])] == [str(n) for n in range(1, 11)]
 
 
+def test_a_callback_after_background_writes_sees_their_files_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from qb_pipeline.warehouse import landing as landing_module
+
+    gate, real_write = threading.Event(), landing_module._write_file
+
+    def slow_write(lines: list[bytes], path: Path) -> None:
+        gate.wait(5)
+        real_write(lines, path)
+
+    monkeypatch.setattr(landing_module, "_write_file", slow_write)
+    background = landing_module.BackgroundWrites(max_pending=2)
+    writer = LandingWriter(tmp_path, "9130", "Customer", max_rows_per_file=3, background=background)
+    writer.write_page(customer(n) for n in range(1, 6))
+    batches = writer.close()
+    seen: list[bool] = []
+    called = threading.Event()
+
+    def callback() -> None:
+        seen.extend(b.path.exists() for b in batches)
+        called.set()
+
+    background.then(callback)
+    assert not called.wait(0.2)  # the files are still being written
+    gate.set()
+    assert called.wait(5)
+    background.close()
+    assert seen == [True, True]
+
+
 def test_a_failed_background_write_is_raised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

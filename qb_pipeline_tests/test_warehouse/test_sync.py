@@ -414,7 +414,9 @@ def test_crash_mid_extract_merges_its_batches_without_moving_cursors(
     assert differences(warehouse, books) == []
 
 
+@pytest.mark.parametrize("merge_early", [False, True], ids=["load-merges", "merged-early"])
 def test_long_listings_page_in_parallel_and_redo_a_listing_that_shifted(
+    merge_early: bool,
     sync: Callable[..., ExtractManifest],
     books: Books,
     warehouse: Warehouse,
@@ -422,8 +424,12 @@ def test_long_listings_page_in_parallel_and_redo_a_listing_that_shifted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Pages of 5 rows make every list 'long'; a delete during Invoice's first listing shifts
-    its pages (offset paging would skip a row), so that listing is checked, redone, complete."""
+    its pages (offset paging would skip a row), so that listing is checked, redone, complete.
+    Merged early, the first attempt's rows (the deleted invoice among them) reach raw before
+    the load, and the load's re-baseline tombstones what the complete listing lacks."""
     monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(extract_module, "EARLY_MERGE_ROWS", 10)
+    monkeypatch.setenv("QB_MERGE_EARLY", "1" if merge_early else "0")
     real_page = extract_module._Api.page
     victim = next(iter(books.objects["Invoice"].values()))
     deleted: list[str] = []
@@ -438,10 +444,64 @@ def test_long_listings_page_in_parallel_and_redo_a_listing_that_shifted(
     monkeypatch.setattr(extract_module._Api, "page", page_then_delete)
     manifest = sync()
 
+    assert ("Invoice" in manifest.merged_early) == merge_early
     assert deleted and "Invoice changed while listed" in caplog.text
     assert manifest.api_calls > 3 * len(SYNC_ENTITIES)  # counts and many pages
     assert [d for d in differences(warehouse, books) if d.startswith("Invoice")] == []
     # The delete also moved account and customer balances after their listings began: the
     # cursor (listing start minus the overlap) makes the next run pick those up.
     assert sync().mode == "cdc"
+    assert differences(warehouse, books) == []
+
+
+def test_a_first_sync_merges_long_listings_while_it_extracts(
+    sync: Callable[..., ExtractManifest],
+    books: Books,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lists of 10 rows or more are merged as they complete; the cursors wait for the load."""
+    monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(extract_module, "EARLY_MERGE_ROWS", 10)
+    manifest = sync(load=False)
+
+    long = {name for name, e in manifest.entities.items() if e.rows >= 10}  # landed rows
+    assert "Invoice" in long and set(manifest.merged_early) == long
+    assert manifest.merged_early["Invoice"] == manifest.entities["Invoice"].rows  # all it read
+    with warehouse.connect(read_only=True) as con:
+        stored = con.execute(
+            f"SELECT count(*) FROM {raw_table('Invoice')} WHERE realm_id = ?", [books.realm_id]
+        ).fetchone()
+    assert stored == (len(books.objects["Invoice"]),)
+    assert cursor(warehouse, books.realm_id, "Invoice") is None  # only the load moves it
+    left = {b.entity for b in pending_batches(tmp_path / "landing", warehouse, books.realm_id)}
+    assert left and not left & long  # the short lists wait for the load
+
+    result = load_realm(warehouse, tmp_path / "landing", books.realm_id)
+    assert result.cursors_advanced and result.rows_merged_early == manifest.merged_early
+    assert "Invoice" not in result.rows_by_entity  # nothing of it was left to merge
+    assert differences(warehouse, books) == []
+
+    change_the_books(books, moment_after_everything(books))
+    assert sync().merged_early == {}  # an incremental sync has no listing to merge early
+    assert differences(warehouse, books) == []
+
+
+def test_a_first_sync_leaves_everything_to_the_load_while_the_warehouse_is_busy(
+    sync: Callable[..., ExtractManifest],
+    books: Books,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reader holding the warehouse (here in this process) keeps early merges out: they
+    never wait for it, and the load merges all."""
+    monkeypatch.setattr(extract_module, "PAGE_SIZE", 5)
+    monkeypatch.setattr(extract_module, "EARLY_MERGE_ROWS", 10)
+    warehouse.ensure_schema()
+    with warehouse.connect(read_only=True):
+        manifest = sync(load=False)
+    assert manifest.merged_early == {}
+
+    sync()
     assert differences(warehouse, books) == []

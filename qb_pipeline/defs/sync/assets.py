@@ -1,8 +1,10 @@
 """The per-realm sync as assets: extract -> raw tables -> staging -> marts -> analytics catalogue.
 
-Every asset is partitioned by realm. Extraction (pool ``qbo_api``) only calls QBO and writes
-landing files, so realms extract concurrently; everything that writes DuckDB is in pool
-``warehouse`` (one writer at a time, so no run ever meets a DuckDB lock). Staging, marts and the
+Every asset is partitioned by realm. Extraction (pool ``qbo_api``) calls QBO and writes landing
+files, so realms extract concurrently; everything that writes DuckDB is in pool ``warehouse``
+(one writer at a time, so no run ever meets a DuckDB lock). The one exception never waits: a
+first sync merges its long listings during the extract when the warehouse is free at that
+moment, and leaves them to the load otherwise (``load.EarlyMerges``). Staging, marts and the
 catalogue hold every realm's rows: their partition ``R`` means "rebuilt after realm R's load".
 A realm that is not connected is skipped: the extract step logs why, records an observation with
 the reason and materializes nothing, so nothing downstream runs and nothing retries.

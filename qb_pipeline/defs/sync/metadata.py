@@ -39,6 +39,7 @@ def extract_metadata(manifest: ExtractManifest) -> dict[str, Any]:
         "rows": sum(e.rows for e in entities),
         "deleted": sum(e.deleted for e in entities),
         "fallback_entities": [e.entity for e in entities if e.mode == "fallback"],
+        "rows_merged_during_extract": sum(manifest.merged_early.values()),
         "manifest": dg.MetadataValue.path(str(manifest.path)),
         "preview": md_table(
             ["entity", "mode", "rows", "deleted", "cursor_at"],
@@ -48,9 +49,12 @@ def extract_metadata(manifest: ExtractManifest) -> dict[str, Any]:
 
 
 def load_metadata(result: LoadResult, entity: str, live_rows: int) -> dict[str, Any]:
-    """One raw entity after a load: rows merged now and rows the realm has in raw."""
+    """One raw entity after a load: rows merged by this sync (during its extract and by the
+    load) and rows the realm has in raw."""
+    early = result.rows_merged_early.get(entity, 0)
     return {
-        "rows_merged": result.rows_by_entity.get(entity, 0),
+        "rows_merged": result.rows_by_entity.get(entity, 0) + early,
+        "rows_merged_during_extract": early,
         "rows": live_rows,
         "manifests": result.manifests,
         "cursors_advanced": result.cursors_advanced,
