@@ -1,8 +1,10 @@
 """Sync benchmarks: the extract/load engine against the emulator with QBO's real limits.
 
 1. Initial sync of a bench-size company (~120,000 transactions) with 100 ms injected latency:
-   wall time (extract and load apart), rows/s, API calls, and the ratio to the least time the
-   limits allow for those calls (goal <= 1.2x); peak RSS of the syncing process (goal <= 500 MB).
+   wall time (extract and load apart: the extract merges long listings as they complete, and
+   ``merged_early`` counts those rows; the load does the rest), rows/s, API calls, and the
+   ratio to the least time the limits allow for those calls (goal <= 1.2x); peak RSS of the
+   syncing process (goal <= 500 MB).
    ``safe_bound_s`` is the least time for a client that never risks a 429: it cannot see when
    QBO counted a request, so a request holds its place in the 1-second window from sending
    until a second after its answer (see qbo/ratelimit.py): R * (1.01 s + latency) / 10.
@@ -50,10 +52,10 @@ def _sync_once(base: str, realm: str, token: str, home: str) -> dict:
     warehouse = Warehouse(Path(home) / "warehouse.duckdb")
     warehouse.ensure_schema()
     client = QBOClient(realm, StaticTokenProvider({realm: token}), base_url=base)
+    loaded = datetime.now(UTC)  # before the extract: a first sync merges while it extracts
     started = time.perf_counter()
     manifest = extract_realm(client, warehouse, Path(home) / "landing")
     extracted = time.perf_counter()
-    loaded = datetime.now(UTC)
     load_realm(warehouse, Path(home) / "landing", realm)
     rows = sum(e.rows + e.deleted for e in manifest.entities.values())
     finished = time.perf_counter()
@@ -71,8 +73,9 @@ def _sync_once(base: str, realm: str, token: str, home: str) -> dict:
         "calls": manifest.api_calls,
         "mode": manifest.mode,
         "seconds": finished - started,
-        "extract_s": extracted - started,
+        "extract_s": extracted - started,  # with the early merges of a first sync
         "load_s": finished - extracted,
+        "merged_early": sum(manifest.merged_early.values()),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
 
@@ -108,6 +111,7 @@ def single_realm() -> list[dict]:
                 "seconds": round(full["seconds"], 1),
                 "extract_s": round(full["extract_s"], 1),
                 "load_s": round(full["load_s"], 1),
+                "merged_early": full["merged_early"],
                 "rows_per_s": round(full["rows"] / full["seconds"]),
                 "bound_s": round(bound, 1),
                 "ratio": round(ratio, 2),
