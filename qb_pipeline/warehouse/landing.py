@@ -330,21 +330,29 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
 
 def landed_batches(root: Path | str, realm_id: str) -> list[LandingBatch]:
     """Every batch file on disk for a realm, oldest first (sorted by batch id)."""
-    found = []
-    for path in realm_dir(root, realm_id).glob("entity=*/batch-*.parquet"):
-        match = _BATCH_NAME.match(path.stem)
-        if match is None:
-            continue
-        entity = path.parent.name.removeprefix("entity=")
-        created = datetime.strptime(match.group(1), _TS_FORMAT).replace(tzinfo=UTC)
-        rows = pq.read_metadata(path).num_rows
-        found.append(LandingBatch(path.stem, realm_id, entity, path, rows, created))
-    return sorted(found, key=lambda batch: batch.batch_id)
+    return [_batch(realm_id, path) for path in _batch_paths(root, realm_id)]
+
+
+def _batch_paths(root: Path | str, realm_id: str) -> list[Path]:
+    """The realm's batch files, by batch id (names alone: no file is opened)."""
+    paths = realm_dir(root, realm_id).glob("entity=*/batch-*.parquet")
+    return sorted((p for p in paths if _BATCH_NAME.match(p.stem)), key=lambda p: p.stem)
+
+
+def _batch(realm_id: str, path: Path) -> LandingBatch:
+    """The batch a file holds (its row count read from the Parquet footer)."""
+    match = _BATCH_NAME.match(path.stem)
+    assert match is not None  # _batch_paths keeps only batch names
+    entity = path.parent.name.removeprefix("entity=")
+    created = datetime.strptime(match.group(1), _TS_FORMAT).replace(tzinfo=UTC)
+    rows = pq.read_metadata(path).num_rows
+    return LandingBatch(path.stem, realm_id, entity, path, rows, created)
 
 
 def pending_batches(root: Path | str, warehouse: Warehouse, realm_id: str) -> list[LandingBatch]:
-    """Batches landed for a realm but not merged yet (what a crashed run left behind)."""
-    landed = landed_batches(root, realm_id)
+    """Batches landed for a realm but not merged yet (what a crashed run left behind). Only
+    those files are opened: a realm's merged history is skipped by name."""
+    landed = _batch_paths(root, realm_id)
     if not landed:
         return []
     warehouse.ensure_schema()
@@ -357,4 +365,4 @@ def pending_batches(root: Path | str, warehouse: Warehouse, realm_id: str) -> li
                 [realm_id],
             ).fetchall()
         }
-    return [batch for batch in landed if batch.batch_id not in merged]
+    return [_batch(realm_id, path) for path in landed if path.stem not in merged]

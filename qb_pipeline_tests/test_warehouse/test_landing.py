@@ -233,4 +233,7 @@ def test_pending_batches_are_the_landed_ones_not_yet_merged(tmp_path: Path) -> N
     merge(warehouse, "9130", writer.batches[:2], {}, "full")
     assert pending_batches(root, warehouse, "9130") == writer.batches[2:]
     assert pending_batches(root, warehouse, "9131") == other_realm.batches
+    # merged history is skipped by name, never opened (a long-synced realm has thousands)
+    writer.batches[0].path.write_bytes(b"not parquet any more")
+    assert pending_batches(root, warehouse, "9130") == writer.batches[2:]
     assert pending_batches(root, warehouse, "9999") == []
