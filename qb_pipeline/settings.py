@@ -26,6 +26,8 @@ DEFAULT_MALLOC_ARENAS = 2
 # "0": incremental syncs ask GET /cdc (30 entities a call, one shared cap) instead of one CDC
 # query per entity inside a /batch call (for a QBO that refuses CDC queries in a batch)
 ENV_BATCH_CDC = "QB_BATCH_CDC"
+# "0": a first sync (or re-baseline) leaves every listing to the load instead of merging each
+# long one as it completes during the extract
 ENV_MERGE_EARLY = "QB_MERGE_EARLY"
 
 # -- QuickBooks Online -------------------------------------------------------------------------
@@ -73,12 +75,17 @@ def state_url() -> str:
 
 def batch_cdc() -> bool:
     """Whether incremental syncs put one CDC query per entity in a ``/batch`` call."""
-    return os.environ.get(ENV_BATCH_CDC, "1").strip() != "0"
+    return _switched_on(ENV_BATCH_CDC)
 
 
 def merge_early() -> bool:
     """Whether a sync that lists everything merges long listings while it still extracts."""
-    return os.environ.get(ENV_MERGE_EARLY, "1").strip() != "0"
+    return _switched_on(ENV_MERGE_EARLY)
+
+
+def _switched_on(name: str) -> bool:
+    """A feature switch: on unless the variable is "0"."""
+    return os.environ.get(name, "1").strip() != "0"
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -126,6 +126,9 @@ class EarlyMerges:
     """
 
     def __init__(self, warehouse: Warehouse, realm_id: str) -> None:
+        # busy_timeout 0: never wait for the file. One DuckDB thread: each needs working memory
+        # that cannot spill, and the extract's process and QBO's answers want the other core
+        # (measured on the bench company: the same time, peak RSS ~20 MB lower than with two).
         self.warehouse = Warehouse(
             warehouse.path,
             busy_timeout=0,
