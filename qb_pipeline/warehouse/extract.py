@@ -248,15 +248,15 @@ class _Landing:
         if writer is not None:
             batches = writer.close()
             self.batch_ids.extend(b.batch_id for b in batches)
-            self.unoffered.setdefault(entity, []).extend(batches)
+            if self.early is not None:
+                self.unoffered.setdefault(entity, []).extend(batches)
 
     def complete(self, entity: str) -> None:
         """A listing is complete: land it, and with ``early``, have a long one merged once its
         files are in place (its earlier attempts' rows too)."""
         self.finish(entity)
-        batches = self.unoffered.pop(entity, [])
-        if self.early is not None and sum(b.rows for b in batches) >= EARLY_MERGE_ROWS:
-            early = self.early
+        early, batches = self.early, self.unoffered.pop(entity, [])
+        if early is not None and sum(b.rows for b in batches) >= EARLY_MERGE_ROWS:
             self.background.then(lambda: early.offer(batches))
 
     def close(self) -> tuple[str, ...]:
